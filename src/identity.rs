@@ -1,0 +1,124 @@
+//! Identity extraction from the `X-Remote-*` headers (spec §1.2–§1.5).
+//!
+//! Only ever called after the proxy chain verified. Values are bytes on the wire; a value that
+//! is used for the identity must be UTF-8, otherwise the request is rejected with
+//! `invalid_header` (Go would carry the raw bytes; frontproxy refuses to guess — a deliberate,
+//! documented stricter rule).
+
+use std::collections::BTreeMap;
+
+use crate::config::{HeaderName, RequestHeaderConfig};
+use crate::headers::{trim_ows, RequestHeaders};
+use crate::reason::{AuthError, Reason};
+use crate::user::UserInfo;
+
+/// Reads the user from the headers. `Ok(None)` is Go's NO-OPINION: no username header had a
+/// non-empty first value.
+pub fn extract_identity(
+    config: &RequestHeaderConfig,
+    headers: &RequestHeaders<'_>,
+) -> Result<Option<UserInfo>, AuthError> {
+    let Some(name) = first_non_empty(&config.username_headers, headers)? else {
+        return Ok(None);
+    };
+    let uid = first_non_empty(&config.uid_headers, headers)?.unwrap_or_default();
+    let mut groups = Vec::new();
+    for header in &config.group_headers {
+        let Some(lower) = header.lower() else { continue };
+        for value in headers.values(lower) {
+            if !value.is_empty() {
+                groups.push(utf8(value, header.as_str())?);
+            }
+        }
+    }
+    Ok(Some(UserInfo {
+        name,
+        uid,
+        groups,
+        extra: extract_extra(&config.extra_prefixes, headers)?,
+    }))
+}
+
+/// Username/UID rule (spec §1.2 rule 4): for each configured name in order, only the first
+/// value of that header counts; an empty first value moves on to the next name.
+fn first_non_empty(
+    names: &[HeaderName],
+    headers: &RequestHeaders<'_>,
+) -> Result<Option<String>, AuthError> {
+    for header in names {
+        let Some(lower) = header.lower() else { continue };
+        if let Some(first) = headers.values(lower).next() {
+            if !first.is_empty() {
+                return utf8(first, header.as_str()).map(Some);
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// Extra rule (spec §1.5): for each prefix in order, every header whose name starts with it
+/// contributes all its values (empty ones included) under the decoded, lowercased remainder.
+fn extract_extra(
+    prefixes: &[HeaderName],
+    headers: &RequestHeaders<'_>,
+) -> Result<BTreeMap<String, Vec<String>>, AuthError> {
+    let mut extra: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for prefix in prefixes {
+        let Some(lower) = prefix.lower() else { continue };
+        for (name, value) in headers.pairs() {
+            if name.len() < lower.len() || !name[..lower.len()].eq_ignore_ascii_case(lower) {
+                continue;
+            }
+            let key_bytes = decode_extra_key(&name[lower.len()..]);
+            let key = String::from_utf8(key_bytes).map_err(|_| {
+                AuthError::new(
+                    Reason::InvalidHeader,
+                    format!(
+                        "header {:?} percent-decodes to an extra key that is not UTF-8",
+                        String::from_utf8_lossy(name)
+                    ),
+                )
+            })?;
+            let value = utf8(trim_ows(value), &String::from_utf8_lossy(name))?;
+            extra.entry(key).or_default().push(value);
+        }
+    }
+    Ok(extra)
+}
+
+/// Extra key derivation (spec §1.5 rule 12): ASCII-lowercase, then percent-decode once with
+/// URL path-segment rules. `+` stays `+`. If any escape is malformed, the whole key stays
+/// lowercased and undecoded.
+pub fn decode_extra_key(raw: &[u8]) -> Vec<u8> {
+    let lower = raw.to_ascii_lowercase();
+    let mut out = Vec::with_capacity(lower.len());
+    let mut i = 0;
+    while i < lower.len() {
+        if lower[i] == b'%' {
+            match (lower.get(i + 1).and_then(hex), lower.get(i + 2).and_then(hex)) {
+                (Some(h), Some(l)) => {
+                    out.push(h << 4 | l);
+                    i += 3;
+                }
+                _ => return lower,
+            }
+        } else {
+            out.push(lower[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+fn hex(b: &u8) -> Option<u8> {
+    (*b as char).to_digit(16).map(|d| d as u8)
+}
+
+fn utf8(value: &[u8], header: &str) -> Result<String, AuthError> {
+    String::from_utf8(value.to_vec()).map_err(|_| {
+        AuthError::new(
+            Reason::InvalidHeader,
+            format!("the value of header {header:?} is not valid UTF-8"),
+        )
+    })
+}

@@ -1,0 +1,148 @@
+//! Stable reason codes for rejected requests and configuration errors.
+//!
+//! The same codes appear in the CLI's JSON (`reason`), in the C ABI (as numbers) and in every
+//! binding, so both the string and the number of a code never change once released.
+
+use std::fmt;
+
+/// Why a request was rejected (HTTP 401). Numbers are stable; new codes are only appended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u32)]
+pub enum Reason {
+    /// The presented chain has more certificates than the configured bound.
+    ChainTooLong = 1,
+    /// A presented certificate is not parsable DER, or is of a version/shape we do not accept.
+    MalformedCertificate = 2,
+    /// No path from the leaf to a certificate of the CA bundle.
+    UnknownAuthority = 3,
+    /// A certificate on the path (leaf, intermediate or the CA itself) has expired.
+    CertificateExpired = 4,
+    /// A certificate on the path (leaf, intermediate or the CA itself) is not valid yet.
+    CertificateNotYetValid = 5,
+    /// A signature on the path does not verify.
+    BadSignature = 6,
+    /// A signature algorithm or key on the path is not supported (e.g. SHA-1, RSA < 2048).
+    UnsupportedAlgorithm = 7,
+    /// A certificate on the path (the CA included) has an EKU without clientAuth.
+    UsageNotAllowed = 8,
+    /// An issuer on the path is not a CA (basicConstraints) or lacks keyCertSign (KeyUsage).
+    IssuerNotCa = 9,
+    /// A pathLen constraint on the path (the CA included) is exceeded.
+    PathLengthExceeded = 10,
+    /// A certificate on the path carries a critical extension we do not handle.
+    UnhandledCriticalExtension = 11,
+    /// A name constraint on the path is violated.
+    NameConstraintViolation = 12,
+    /// Path building exceeded its budget of signature checks or steps.
+    VerificationBudgetExceeded = 13,
+    /// The leaf CN of the front-proxy certificate is not in requestheader-allowed-names.
+    CommonNameNotAllowed = 14,
+    /// The leaf subject has a CN attribute whose string type we cannot decode.
+    CommonNameUnreadable = 15,
+    /// A header name or value is not valid HTTP, or a value used for identity is not UTF-8.
+    InvalidHeader = 16,
+    /// More headers, or larger ones, than the configured bounds.
+    HeadersTooLarge = 17,
+    /// The client certificate's UID attribute (OID 1.3.6.1.4.1.57683.2) is invalid.
+    InvalidCertificateUid = 18,
+    /// Any other verification failure reported by the verifier.
+    CertificateInvalid = 19,
+    /// A bug: a panic or an impossible state, turned into a rejection.
+    InternalError = 20,
+}
+
+impl Reason {
+    /// Every code, in numeric order.
+    pub const ALL: [Reason; 20] = [
+        Reason::ChainTooLong,
+        Reason::MalformedCertificate,
+        Reason::UnknownAuthority,
+        Reason::CertificateExpired,
+        Reason::CertificateNotYetValid,
+        Reason::BadSignature,
+        Reason::UnsupportedAlgorithm,
+        Reason::UsageNotAllowed,
+        Reason::IssuerNotCa,
+        Reason::PathLengthExceeded,
+        Reason::UnhandledCriticalExtension,
+        Reason::NameConstraintViolation,
+        Reason::VerificationBudgetExceeded,
+        Reason::CommonNameNotAllowed,
+        Reason::CommonNameUnreadable,
+        Reason::InvalidHeader,
+        Reason::HeadersTooLarge,
+        Reason::InvalidCertificateUid,
+        Reason::CertificateInvalid,
+        Reason::InternalError,
+    ];
+
+    /// The stable machine-readable code, as printed in the CLI's JSON.
+    pub fn code(self) -> &'static str {
+        match self {
+            Reason::ChainTooLong => "chain_too_long",
+            Reason::MalformedCertificate => "malformed_certificate",
+            Reason::UnknownAuthority => "unknown_authority",
+            Reason::CertificateExpired => "certificate_expired",
+            Reason::CertificateNotYetValid => "certificate_not_yet_valid",
+            Reason::BadSignature => "bad_signature",
+            Reason::UnsupportedAlgorithm => "unsupported_algorithm",
+            Reason::UsageNotAllowed => "usage_not_allowed",
+            Reason::IssuerNotCa => "issuer_not_ca",
+            Reason::PathLengthExceeded => "path_length_exceeded",
+            Reason::UnhandledCriticalExtension => "unhandled_critical_extension",
+            Reason::NameConstraintViolation => "name_constraint_violation",
+            Reason::VerificationBudgetExceeded => "verification_budget_exceeded",
+            Reason::CommonNameNotAllowed => "common_name_not_allowed",
+            Reason::CommonNameUnreadable => "common_name_unreadable",
+            Reason::InvalidHeader => "invalid_header",
+            Reason::HeadersTooLarge => "headers_too_large",
+            Reason::InvalidCertificateUid => "invalid_certificate_uid",
+            Reason::CertificateInvalid => "certificate_invalid",
+            Reason::InternalError => "internal_error",
+        }
+    }
+
+    /// The stable number of this code (used by the C ABI).
+    pub fn number(self) -> u32 {
+        self as u32
+    }
+
+    /// Whether the reason depends on the clock (expiry, not-yet-valid): a cache must not keep
+    /// such a negative verdict past the instant that made it true.
+    pub fn is_time_dependent(self) -> bool {
+        matches!(
+            self,
+            Reason::CertificateExpired | Reason::CertificateNotYetValid
+        )
+    }
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// A rejection: a stable reason plus a message that says exactly what failed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuthError {
+    pub reason: Reason,
+    pub message: String,
+}
+
+impl AuthError {
+    pub fn new(reason: Reason, message: impl Into<String>) -> Self {
+        AuthError {
+            reason,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for AuthError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.reason.code(), self.message)
+    }
+}
+
+impl std::error::Error for AuthError {}

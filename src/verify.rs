@@ -1,0 +1,422 @@
+//! Proxy-chain verification: rustls-webpki plus the checks Go applies and webpki does not.
+//!
+//! roots = the CA bundle; required usage = clientAuth; intermediates = the presented
+//! certificates after the leaf; time = the given instant (spec §1.7 rule 20, §3.3). webpki
+//! checks the path's signatures, the validity and EKU of the leaf and intermediates, and the
+//! basicConstraints/pathLen of intermediates. frontproxy adds, inside webpki's path callback so
+//! that another path is tried when one fails:
+//! - the KeyUsage rule for every intermediate (keyCertSign when KeyUsage is present);
+//! - for the trust anchor: validity, EKU, basicConstraints/KeyUsage as issuer, pathLen and
+//!   unhandled critical extensions, considering every bundle certificate that matches the
+//!   anchor (rules 9–12).
+//! It also implements rule 13 (a leaf byte-identical to a bundle certificate is the whole chain).
+
+#![allow(deprecated)] // webpki's unit error variants are what a path callback can return
+
+use std::cell::RefCell;
+
+use rustls_pki_types::{CertificateDer, SignatureVerificationAlgorithm, UnixTime};
+use webpki::{EndEntityCert, Error as WebpkiError, KeyPurposeIdIter, VerifiedPath};
+use x509_parser::prelude::{FromDer, X509Certificate};
+
+use crate::bundle::CaBundle;
+use crate::certinfo::{rfc3339, CertFacts, Validity};
+use crate::config::Limits;
+use crate::reason::{AuthError, Reason};
+
+/// A chain that verified against a bundle.
+#[derive(Clone, Debug)]
+pub struct VerifiedChain {
+    /// Index of the bundle certificate that anchored the path.
+    pub anchor: usize,
+    /// Number of intermediates on the path (0 when the leaf was itself a bundle certificate).
+    pub intermediates: usize,
+    /// The earliest `notAfter` on the path, the anchor included (Unix seconds).
+    pub not_after: i64,
+    /// The latest `notBefore` on the path, the anchor included (Unix seconds).
+    pub not_before: i64,
+}
+
+/// The signature algorithms of the rustls crypto provider selected by cargo features
+/// (`ring` by default, `aws-lc-rs` as the alternative).
+pub fn signature_algorithms() -> &'static [&'static dyn SignatureVerificationAlgorithm] {
+    #[cfg(feature = "aws-lc-rs")]
+    {
+        rustls::crypto::aws_lc_rs::default_provider()
+            .signature_verification_algorithms
+            .all
+    }
+    #[cfg(all(feature = "ring", not(feature = "aws-lc-rs")))]
+    {
+        rustls::crypto::ring::default_provider()
+            .signature_verification_algorithms
+            .all
+    }
+}
+
+#[cfg(not(any(feature = "ring", feature = "aws-lc-rs")))]
+compile_error!("frontproxy needs a crypto provider: enable the `ring` or `aws-lc-rs` feature");
+
+const EKU_CLIENT_AUTH: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x02];
+const EKU_ANY: &[u8] = &[0x55, 0x1d, 0x25, 0x00];
+
+/// Go's EKU rule for required usage clientAuth: a certificate without EKU is unrestricted;
+/// otherwise it must list clientAuth or anyExtendedKeyUsage.
+struct GoClientAuthEku;
+
+impl webpki::ExtendedKeyUsageValidator for GoClientAuthEku {
+    fn validate(&self, iter: KeyPurposeIdIter<'_, '_>) -> Result<(), WebpkiError> {
+        let mut any = false;
+        for id in iter {
+            let id = id?;
+            any = true;
+            if id == webpki::KeyPurposeId::new(EKU_CLIENT_AUTH) || id == webpki::KeyPurposeId::new(EKU_ANY) {
+                return Ok(());
+            }
+        }
+        if any {
+            Err(WebpkiError::RequiredEkuNotFound)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// Verifies `presented` (leaf first) against `bundle` at `now`.
+pub fn verify_chain(
+    bundle: &CaBundle,
+    presented: &[CertificateDer<'_>],
+    now: UnixTime,
+    limits: &Limits,
+) -> Result<VerifiedChain, AuthError> {
+    let Some(leaf_der) = presented.first() else {
+        return Err(AuthError::new(Reason::MalformedCertificate, "no certificate was presented"));
+    };
+    if presented.len() > limits.max_chain_certificates {
+        return Err(AuthError::new(
+            Reason::ChainTooLong,
+            format!(
+                "the client presented {} certificates; at most {} are accepted",
+                presented.len(),
+                limits.max_chain_certificates
+            ),
+        ));
+    }
+    if let Some((i, c)) = presented
+        .iter()
+        .enumerate()
+        .find(|(_, c)| c.len() > limits.max_certificate_bytes)
+    {
+        return Err(AuthError::new(
+            Reason::MalformedCertificate,
+            format!(
+                "presented certificate #{} has {} bytes; at most {} are accepted",
+                i + 1,
+                c.len(),
+                limits.max_certificate_bytes
+            ),
+        ));
+    }
+    let now_secs = now.as_secs() as i64;
+
+    // Rule 13: a leaf that is itself in the bundle is the whole chain; Go checks its validity,
+    // EKU and critical extensions, and no signature.
+    if let Some(i) = bundle.find_identical(leaf_der) {
+        let facts = &bundle.certificates()[i].facts;
+        check_time(facts, now_secs, "the client certificate (itself a CA bundle certificate)")?;
+        check_eku(facts, "the client certificate (itself a CA bundle certificate)")?;
+        if let Some(oid) = &facts.unhandled_critical {
+            return Err(AuthError::new(
+                Reason::UnhandledCriticalExtension,
+                format!("the client certificate has an unhandled critical extension {oid}"),
+            ));
+        }
+        return Ok(VerifiedChain {
+            anchor: i,
+            intermediates: 0,
+            not_after: facts.not_after,
+            not_before: facts.not_before,
+        });
+    }
+
+    let ee = EndEntityCert::try_from(leaf_der).map_err(|e| {
+        AuthError::new(
+            Reason::MalformedCertificate,
+            format!("the client certificate cannot be parsed: {}", describe(&e)),
+        )
+    })?;
+    let intermediates = &presented[1..];
+
+    // Details of why the callback refused an anchor, and what the accepted path looked like.
+    let refusal: RefCell<Option<AuthError>> = RefCell::new(None);
+    let accepted: RefCell<Option<VerifiedChain>> = RefCell::new(None);
+    let check_path = |path: &VerifiedPath<'_>| -> Result<(), WebpkiError> {
+        match check_path_extras(bundle, path, now_secs) {
+            Ok(chain) => {
+                *accepted.borrow_mut() = Some(chain);
+                Ok(())
+            }
+            Err((err, webpki_err)) => {
+                *refusal.borrow_mut() = Some(err);
+                Err(webpki_err)
+            }
+        }
+    };
+
+    match ee.verify_for_usage(
+        signature_algorithms(),
+        bundle.anchors(),
+        intermediates,
+        now,
+        GoClientAuthEku,
+        None,
+        Some(&check_path),
+    ) {
+        Ok(_) => accepted.into_inner().ok_or_else(|| {
+            AuthError::new(Reason::InternalError, "verified path was not recorded")
+        }),
+        Err(e) => {
+            let reason = map_webpki_error(&e);
+            if let Some(detail) = refusal.into_inner().filter(|d| d.reason == reason) {
+                return Err(detail);
+            }
+            Err(AuthError::new(reason, explain_failure(&e, reason, presented, bundle, now_secs)))
+        }
+    }
+}
+
+/// The checks webpki leaves out, on one candidate path.
+fn check_path_extras(
+    bundle: &CaBundle,
+    path: &VerifiedPath<'_>,
+    now: i64,
+) -> Result<VerifiedChain, (AuthError, WebpkiError)> {
+    let leaf = CertFacts::from_der(path.end_entity().der().as_ref())
+        .map_err(|e| (AuthError::new(Reason::MalformedCertificate, e), WebpkiError::BadDer))?;
+    let mut not_after = leaf.not_after;
+    let mut not_before = leaf.not_before;
+    let mut count = 0usize;
+    for (i, cert) in path.intermediate_certificates().enumerate() {
+        count += 1;
+        let facts = CertFacts::from_der(cert.der().as_ref())
+            .map_err(|e| (AuthError::new(Reason::MalformedCertificate, e), WebpkiError::BadDer))?;
+        if let Err(why) = &facts.issuer_check {
+            return Err((
+                AuthError::new(
+                    Reason::IssuerNotCa,
+                    format!("intermediate #{} {:?} {why}", i + 1, facts.display_name()),
+                ),
+                WebpkiError::EndEntityUsedAsCa,
+            ));
+        }
+        not_after = not_after.min(facts.not_after);
+        not_before = not_before.max(facts.not_before);
+    }
+
+    let candidates = bundle.anchor_candidates(path.anchor());
+    let mut first_refusal = None;
+    for &idx in candidates {
+        let facts = &bundle.certificates()[idx].facts;
+        match check_anchor(facts, count, now) {
+            Ok(()) => {
+                return Ok(VerifiedChain {
+                    anchor: idx,
+                    intermediates: count,
+                    not_after: not_after.min(facts.not_after),
+                    not_before: not_before.max(facts.not_before),
+                })
+            }
+            Err(e) => {
+                first_refusal.get_or_insert(e);
+            }
+        }
+    }
+    Err(first_refusal.unwrap_or_else(|| {
+        (
+            AuthError::new(Reason::InternalError, "webpki chose an anchor that is not in the bundle"),
+            WebpkiError::UnknownIssuer,
+        )
+    }))
+}
+
+/// Go's rules for the root (spec §3.3 rules 9–12).
+fn check_anchor(facts: &CertFacts, intermediates: usize, now: i64) -> Result<(), (AuthError, WebpkiError)> {
+    let what = format!("the CA certificate {:?}", facts.display_name());
+    check_time(facts, now, &what).map_err(|e| {
+        let w = if e.reason == Reason::CertificateExpired {
+            WebpkiError::CertExpired {
+                time: UnixTime::since_unix_epoch(std::time::Duration::from_secs(now.max(0) as u64)),
+                not_after: UnixTime::since_unix_epoch(std::time::Duration::from_secs(facts.not_after.max(0) as u64)),
+            }
+        } else {
+            WebpkiError::CertNotValidYet {
+                time: UnixTime::since_unix_epoch(std::time::Duration::from_secs(now.max(0) as u64)),
+                not_before: UnixTime::since_unix_epoch(std::time::Duration::from_secs(facts.not_before.max(0) as u64)),
+            }
+        };
+        (e, w)
+    })?;
+    check_eku(facts, &what).map_err(|e| (e, WebpkiError::RequiredEkuNotFound))?;
+    if let Err(why) = &facts.issuer_check {
+        return Err((
+            AuthError::new(Reason::IssuerNotCa, format!("{what} {why}")),
+            WebpkiError::EndEntityUsedAsCa,
+        ));
+    }
+    if let Some(max) = facts.path_len {
+        if intermediates > max as usize {
+            return Err((
+                AuthError::new(
+                    Reason::PathLengthExceeded,
+                    format!("{what} allows {max} intermediate(s) (pathLen) but the path has {intermediates}"),
+                ),
+                WebpkiError::PathLenConstraintViolated,
+            ));
+        }
+    }
+    if let Some(oid) = &facts.unhandled_critical {
+        return Err((
+            AuthError::new(
+                Reason::UnhandledCriticalExtension,
+                format!("{what} has an unhandled critical extension {oid}"),
+            ),
+            WebpkiError::UnsupportedCriticalExtension,
+        ));
+    }
+    Ok(())
+}
+
+fn check_time(facts: &CertFacts, now: i64, what: &str) -> Result<(), AuthError> {
+    match facts.validity_at(now) {
+        Validity::Valid => Ok(()),
+        Validity::Expired => Err(AuthError::new(
+            Reason::CertificateExpired,
+            format!(
+                "{what} expired at {} (verification time {})",
+                rfc3339(facts.not_after),
+                rfc3339(now)
+            ),
+        )),
+        Validity::NotYetValid => Err(AuthError::new(
+            Reason::CertificateNotYetValid,
+            format!(
+                "{what} is not valid before {} (verification time {})",
+                rfc3339(facts.not_before),
+                rfc3339(now)
+            ),
+        )),
+    }
+}
+
+fn check_eku(facts: &CertFacts, what: &str) -> Result<(), AuthError> {
+    if facts.eku_allows_client_auth {
+        Ok(())
+    } else {
+        Err(AuthError::new(
+            Reason::UsageNotAllowed,
+            format!(
+                "{what} has extended key usage {} without clientAuth",
+                facts.eku_description.as_deref().unwrap_or("[]")
+            ),
+        ))
+    }
+}
+
+/// Maps a webpki error to a stable reason.
+pub fn map_webpki_error(e: &WebpkiError) -> Reason {
+    use WebpkiError as E;
+    match e {
+        E::BadDer
+        | E::BadDerTime
+        | E::TrailingData(_)
+        | E::UnsupportedCertVersion
+        | E::MalformedExtensions
+        | E::ExtensionValueInvalid
+        | E::InvalidSerialNumber
+        | E::InvalidCertValidity => Reason::MalformedCertificate,
+        E::UnknownIssuer | E::CertDistrusted => Reason::UnknownAuthority,
+        E::CertExpired { .. } => Reason::CertificateExpired,
+        E::CertNotValidYet { .. } => Reason::CertificateNotYetValid,
+        E::InvalidSignatureForPublicKey => Reason::BadSignature,
+        E::UnsupportedSignatureAlgorithm
+        | E::UnsupportedSignatureAlgorithmContext(_)
+        | E::UnsupportedSignatureAlgorithmForPublicKey
+        | E::UnsupportedSignatureAlgorithmForPublicKeyContext(_)
+        | E::SignatureAlgorithmMismatch => Reason::UnsupportedAlgorithm,
+        E::RequiredEkuNotFound | E::RequiredEkuNotFoundContext(_) | E::EmptyEkuExtension => {
+            Reason::UsageNotAllowed
+        }
+        E::EndEntityUsedAsCa => Reason::IssuerNotCa,
+        E::PathLenConstraintViolated => Reason::PathLengthExceeded,
+        E::UnsupportedCriticalExtension => Reason::UnhandledCriticalExtension,
+        E::NameConstraintViolation
+        | E::MalformedNameConstraint
+        | E::InvalidNetworkMaskConstraint
+        | E::UnsupportedNameType => Reason::NameConstraintViolation,
+        E::MaximumSignatureChecksExceeded
+        | E::MaximumPathBuildCallsExceeded
+        | E::MaximumNameConstraintComparisonsExceeded
+        | E::MaximumPathDepthExceeded => Reason::VerificationBudgetExceeded,
+        _ => Reason::CertificateInvalid,
+    }
+}
+
+fn describe(e: &WebpkiError) -> String {
+    match e {
+        WebpkiError::CaUsedAsEndEntity => {
+            "the client certificate is a CA certificate (basicConstraints CA=true); frontproxy \
+             accepts a CA certificate as client certificate only when it is itself in the bundle"
+                .into()
+        }
+        WebpkiError::UnknownIssuer => "no path to a certificate of the CA bundle".into(),
+        other => format!("{other:?}"),
+    }
+}
+
+/// A message that names the certificate at fault where the error allows it.
+fn explain_failure(
+    e: &WebpkiError,
+    reason: Reason,
+    presented: &[CertificateDer<'_>],
+    bundle: &CaBundle,
+    now: i64,
+) -> String {
+    let position = |i: usize| if i == 0 { "the client certificate".to_string() } else { format!("presented intermediate #{i}") };
+    match reason {
+        Reason::CertificateExpired | Reason::CertificateNotYetValid => {
+            for (i, der) in presented.iter().enumerate() {
+                if let Ok(f) = CertFacts::from_der(der) {
+                    if let Err(err) = check_time(&f, now, &format!("{} {:?}", position(i), f.display_name())) {
+                        if err.reason == reason {
+                            return err.message;
+                        }
+                    }
+                }
+            }
+            describe(e)
+        }
+        Reason::UsageNotAllowed => {
+            for (i, der) in presented.iter().enumerate() {
+                if let Ok(f) = CertFacts::from_der(der) {
+                    if let Err(err) = check_eku(&f, &format!("{} {:?}", position(i), f.display_name())) {
+                        return err.message;
+                    }
+                }
+            }
+            describe(e)
+        }
+        Reason::UnknownAuthority => {
+            let issuer = presented
+                .first()
+                .and_then(|d| X509Certificate::from_der(d).ok())
+                .map(|(_, c)| c.issuer().to_string())
+                .unwrap_or_default();
+            format!(
+                "no path from the client certificate (issuer {issuer:?}) to any of the {} certificate(s) of {}",
+                bundle.certificates().len(),
+                bundle.source()
+            )
+        }
+        _ => describe(e),
+    }
+}
