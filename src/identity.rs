@@ -122,3 +122,52 @@ fn utf8(value: &[u8], header: &str) -> Result<String, AuthError> {
         )
     })
 }
+
+/// For `--explain`: what the request-header authenticator does with each header line.
+pub fn describe_header_use(config: &RequestHeaderConfig, headers: &RequestHeaders<'_>) -> Vec<String> {
+    let role_of = |list: &[HeaderName], name: &[u8]| list.iter().position(|h| h.lower().is_some_and(|l| name.eq_ignore_ascii_case(l)));
+    let mut seen: Vec<Vec<u8>> = Vec::new();
+    let mut lines = Vec::new();
+    for (i, (name, value)) in headers.pairs().iter().enumerate() {
+        let lower = name.to_ascii_lowercase();
+        let first_line = !seen.contains(&lower);
+        if first_line {
+            seen.push(lower.clone());
+        }
+        let shown = format!("#{} {}: {:?}", i + 1, String::from_utf8_lossy(name), String::from_utf8_lossy(trim_ows(value)));
+        let mut uses = Vec::new();
+        for (list, what) in [(&config.username_headers, "username"), (&config.uid_headers, "uid")] {
+            if let Some(pos) = role_of(list, name) {
+                uses.push(if !first_line {
+                    format!("{what} header #{}: ignored, only the first value counts", pos + 1)
+                } else if trim_ows(value).is_empty() {
+                    format!("{what} header #{}: empty first value, skipped", pos + 1)
+                } else {
+                    format!("{what} header #{}: candidate (the first configured name with a non-empty first value wins)", pos + 1)
+                });
+            }
+        }
+        if role_of(&config.group_headers, name).is_some() {
+            uses.push(if trim_ows(value).is_empty() { "group: empty value dropped".into() } else { "group".to_string() });
+        }
+        for prefix in &config.extra_prefixes {
+            if let Some(l) = prefix.lower() {
+                if name.len() >= l.len() && name[..l.len()].eq_ignore_ascii_case(l) {
+                    uses.push(format!(
+                        "extra (prefix {:?}) key {:?}",
+                        prefix.as_str(),
+                        String::from_utf8_lossy(&decode_extra_key(&name[l.len()..]))
+                    ));
+                }
+            }
+        }
+        if uses.is_empty() {
+            uses.push("not an identity header".into());
+        }
+        lines.push(format!("{shown} -> {}", uses.join("; ")));
+    }
+    if lines.is_empty() {
+        lines.push("(no headers)".into());
+    }
+    lines
+}

@@ -1,0 +1,84 @@
+//! Argument parsing shared by the subcommands: the configuration (ConfigMap file or
+//! kube-apiserver-style flags) and `--at`.
+
+use frontproxy::configmap::config_from_configmap;
+use frontproxy::flags::{KubeAuthFlags, FLAGS};
+use frontproxy::{AuthConfig, UnixTime};
+
+use crate::UsageError;
+
+/// Where the configuration comes from.
+#[derive(Default)]
+pub struct ConfigArgs {
+    pub configmap: Option<String>,
+    pub flags: KubeAuthFlags,
+}
+
+impl ConfigArgs {
+    /// Consumes `args[*i]` (and its value) if it is a configuration argument.
+    pub fn take(&mut self, args: &[String], i: &mut usize) -> Result<bool, UsageError> {
+        let arg = &args[*i];
+        let (name, inline) = match arg.split_once('=') {
+            Some((n, v)) => (n, Some(v.to_string())),
+            None => (arg.as_str(), None),
+        };
+        if name != "--configmap" && !FLAGS.contains(&name) {
+            return Ok(false);
+        }
+        let value = value_of(name, inline, args, i)?;
+        if name == "--configmap" {
+            if self.configmap.is_some() {
+                return Err(UsageError("--configmap given twice".into()));
+            }
+            self.configmap = Some(value);
+        } else {
+            self.flags.set(name, &value)?;
+        }
+        Ok(true)
+    }
+
+    /// Loads the configuration: exactly one of the two sources.
+    pub fn load(&self) -> Result<AuthConfig, UsageError> {
+        match (&self.configmap, self.flags.is_empty()) {
+            (Some(_), false) => Err(UsageError(
+                "give either --configmap or the kube-apiserver-style flags, not both".into(),
+            )),
+            (Some(path), true) => {
+                let doc = std::fs::read(path)
+                    .map_err(|e| UsageError(format!("--configmap: cannot read {path:?}: {e}")))?;
+                Ok(config_from_configmap(&doc).map_err(|e| UsageError(format!("--configmap {path:?}: {e}")))?)
+            }
+            (None, false) => Ok(self.flags.to_config()?),
+            (None, true) => Err(UsageError(
+                "no configuration: give --configmap FILE or --requestheader-client-ca-file / --client-ca-file".into(),
+            )),
+        }
+    }
+}
+
+/// The value of a flag: inline (`--flag=value`) or the next argument.
+pub fn value_of(
+    name: &str,
+    inline: Option<String>,
+    args: &[String],
+    i: &mut usize,
+) -> Result<String, UsageError> {
+    match inline {
+        Some(v) => Ok(v),
+        None => {
+            *i += 1;
+            args.get(*i)
+                .cloned()
+                .ok_or_else(|| UsageError(format!("{name} needs a value")))
+        }
+    }
+}
+
+/// Parses an RFC 3339 instant.
+pub fn parse_at(value: &str) -> Result<UnixTime, UsageError> {
+    let t = time::OffsetDateTime::parse(value, &time::format_description::well_known::Rfc3339)
+        .map_err(|e| UsageError(format!("--at {value:?} is not an RFC 3339 time: {e}")))?;
+    let secs = u64::try_from(t.unix_timestamp())
+        .map_err(|_| UsageError(format!("--at {value:?} is before 1970")))?;
+    Ok(UnixTime::since_unix_epoch(std::time::Duration::from_secs(secs)))
+}

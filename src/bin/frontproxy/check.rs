@@ -1,0 +1,115 @@
+//! `frontproxy check`: authenticate one request described on the command line and print the
+//! verdict as one JSON object. This interface is a contract (the acceptance tests drive it).
+
+use std::process::ExitCode;
+
+use frontproxy::{Authentication, CertificateDer, Decision, RequestHeaders, UnixTime, UserInfo};
+use serde::Serialize;
+
+use crate::args::{parse_at, value_of, ConfigArgs};
+use crate::explain;
+use crate::UsageError;
+
+#[derive(Serialize)]
+#[serde(tag = "decision", rename_all = "lowercase")]
+enum Output<'a> {
+    Authenticated {
+        authenticator: &'static str,
+        user: &'a UserInfo,
+        clear_headers: &'a [String],
+    },
+    Anonymous {
+        user: &'a UserInfo,
+        clear_headers: &'a [String],
+    },
+    Rejected {
+        reason: &'static str,
+        message: &'a str,
+    },
+}
+
+pub fn run(args: &[String]) -> Result<ExitCode, UsageError> {
+    let mut config_args = ConfigArgs::default();
+    let mut chain_file = None;
+    let mut headers: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+    let mut at = None;
+    let mut explain_steps = false;
+    let mut i = 0;
+    while i < args.len() {
+        if config_args.take(args, &mut i)? {
+            i += 1;
+            continue;
+        }
+        let (name, inline) = match args[i].split_once('=') {
+            Some((n, v)) if n.starts_with("--") => (n.to_string(), Some(v.to_string())),
+            _ => (args[i].clone(), None),
+        };
+        match name.as_str() {
+            "--chain" => chain_file = Some(value_of(&name, inline, args, &mut i)?),
+            "--header" => {
+                let h = value_of(&name, inline, args, &mut i)?;
+                let (n, v) = h.split_once(':').ok_or_else(|| {
+                    UsageError(format!("--header {h:?} is not of the form 'Name: value'"))
+                })?;
+                headers.push((n.as_bytes().to_vec(), v.as_bytes().to_vec()));
+            }
+            "--at" => at = Some(parse_at(&value_of(&name, inline, args, &mut i)?)?),
+            "--explain" => explain_steps = true,
+            other => return Err(UsageError(format!("unknown argument {other:?}"))),
+        }
+        i += 1;
+    }
+    let config = config_args.load()?;
+    let chain = match &chain_file {
+        Some(path) => read_chain(path)?,
+        None => Vec::new(),
+    };
+    let now = at.unwrap_or_else(UnixTime::now);
+    let pairs: Vec<(&[u8], &[u8])> = headers.iter().map(|(n, v)| (n.as_slice(), v.as_slice())).collect();
+    let request_headers = RequestHeaders::from_pairs(&pairs);
+
+    let peer = config.verify_peer(&chain, now);
+    let result = config.authenticate(&peer, &request_headers, now);
+    if explain_steps {
+        eprint!("{}", explain::account(&config, &chain, &peer, &request_headers, &result, now));
+    }
+    print_json(&result);
+    Ok(match result.decision {
+        Decision::Authenticated { .. } => ExitCode::SUCCESS,
+        _ => ExitCode::from(1),
+    })
+}
+
+pub fn print_json(result: &Authentication) {
+    let output = match &result.decision {
+        Decision::Authenticated { authenticator, user } => Output::Authenticated {
+            authenticator: authenticator.as_str(),
+            user,
+            clear_headers: &result.clear_headers,
+        },
+        Decision::Anonymous { user } => Output::Anonymous {
+            user,
+            clear_headers: &result.clear_headers,
+        },
+        Decision::Rejected(e) => Output::Rejected {
+            reason: e.reason.code(),
+            message: &e.message,
+        },
+    };
+    println!("{}", serde_json::to_string(&output).expect("serializable"));
+}
+
+/// Reads the presented chain: every CERTIFICATE block, in order.
+fn read_chain(path: &str) -> Result<Vec<CertificateDer<'static>>, UsageError> {
+    let text = std::fs::read(path).map_err(|e| UsageError(format!("--chain: cannot read {path:?}: {e}")))?;
+    let blocks = pem::parse_many(&text).map_err(|e| UsageError(format!("--chain {path:?}: invalid PEM: {e}")))?;
+    let certs: Vec<CertificateDer<'static>> = blocks
+        .into_iter()
+        .filter(|b| b.tag() == "CERTIFICATE")
+        .map(|b| CertificateDer::from(b.into_contents()))
+        .collect();
+    if certs.is_empty() {
+        return Err(UsageError(format!("--chain {path:?} has no CERTIFICATE block")));
+    }
+    Ok(certs)
+}

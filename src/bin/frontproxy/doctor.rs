@@ -1,0 +1,6 @@
+//! `frontproxy doctor` (to be completed).
+use std::process::ExitCode;
+use crate::UsageError;
+pub fn run(_args: &[String]) -> Result<ExitCode, UsageError> {
+    Err(UsageError("doctor: not implemented yet".into()))
+}
