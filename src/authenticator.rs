@@ -61,6 +61,8 @@ pub struct Authentication {
     /// Names of this request's headers to remove (each once, spelled as received). Filled for
     /// authenticated and anonymous decisions; a rejected request goes no further.
     pub clear_headers: Vec<String>,
+    /// Whether the verdict on the chain came from the decision cache.
+    pub from_cache: bool,
 }
 
 impl Authentication {
@@ -89,7 +91,7 @@ pub enum ClientCertVerdict {
     /// No certificate, or no client CA configured.
     NotApplicable,
     /// The chain verified; the user, or `None` when the CN is empty (no opinion).
-    Verified(VerifiedChain, Option<UserInfo>),
+    Verified(VerifiedChain, Option<Box<UserInfo>>),
     Failed(AuthError),
 }
 
@@ -98,7 +100,9 @@ pub enum ClientCertVerdict {
 #[derive(Clone, Debug)]
 pub struct PeerVerification {
     pub(crate) generation: u64,
-    pub(crate) chain: Arc<[CertificateDer<'static>]>,
+    /// The presented chain, kept so the verdicts can be renewed (per-connection handles).
+    /// `None` in cache entries: the request brings its chain again.
+    pub(crate) chain: Option<Arc<[CertificateDer<'static>]>>,
     pub(crate) proxy: ProxyVerdict,
     pub(crate) client_cert: ClientCertVerdict,
     /// Instant (Unix seconds) of the verification.
@@ -120,7 +124,7 @@ impl PeerVerification {
         self.generation
     }
     pub fn chain(&self) -> &[CertificateDer<'static>] {
-        &self.chain
+        self.chain.as_deref().unwrap_or(&[])
     }
     /// Whether these verdicts may be reused for `config` at `now` (same configuration
     /// generation, inside the validity window).
@@ -139,18 +143,16 @@ impl PeerVerification {
 }
 
 impl AuthConfig {
-    /// Verifies a presented chain (leaf first; empty = no client certificate) at `now`.
+    /// Verifies a presented chain (leaf first; empty = no client certificate) at `now`. The
+    /// result keeps a copy of the chain so that it can renew itself (a per-connection handle).
     pub fn verify_peer(&self, chain: &[CertificateDer<'_>], now: UnixTime) -> PeerVerification {
-        let owned: Arc<[CertificateDer<'static>]> =
-            chain.iter().map(|c| c.clone().into_owned()).collect();
-        self.verify_owned_peer(owned, now)
+        let mut peer = self.verify_verdicts(chain, now);
+        peer.chain = Some(chain.iter().map(|c| c.clone().into_owned()).collect());
+        peer
     }
 
-    pub(crate) fn verify_owned_peer(
-        &self,
-        chain: Arc<[CertificateDer<'static>]>,
-        now: UnixTime,
-    ) -> PeerVerification {
+    /// The verdicts alone, without a copy of the chain (what a cache keeps).
+    pub(crate) fn verify_verdicts(&self, chain: &[CertificateDer<'_>], now: UnixTime) -> PeerVerification {
         let now_secs = now.as_secs() as i64;
         let mut window = (i64::MIN, i64::MAX);
         let mut time_dependent_failure = false;
@@ -182,7 +184,7 @@ impl AuthConfig {
                 note(&verified);
                 match verified {
                     Ok(v) => match user_from_certificate(&chain[0]) {
-                        Ok(user) => ClientCertVerdict::Verified(v, user),
+                        Ok(user) => ClientCertVerdict::Verified(v, user.map(Box::new)),
                         Err(e) => ClientCertVerdict::Failed(e),
                     },
                     Err(e) => ClientCertVerdict::Failed(AuthError::new(
@@ -198,7 +200,7 @@ impl AuthConfig {
         }
         PeerVerification {
             generation: self.generation,
-            chain,
+            chain: None,
             proxy,
             client_cert,
             verified_at: now_secs,
@@ -217,7 +219,14 @@ impl AuthConfig {
         now: UnixTime,
     ) -> Authentication {
         if !peer.holds_for(self, now) {
-            let fresh = self.verify_owned_peer(peer.chain.clone(), now);
+            let Some(chain) = &peer.chain else {
+                // Verdicts without their chain cannot be renewed: fail closed.
+                return rejected(AuthError::new(
+                    Reason::InternalError,
+                    "the peer verification is stale and carries no chain to verify again",
+                ));
+            };
+            let fresh = self.verify_verdicts(chain, now);
             return self.decide(&fresh, headers);
         }
         self.decide(peer, headers)
@@ -255,7 +264,7 @@ impl AuthConfig {
         }
         match &peer.client_cert {
             ClientCertVerdict::Verified(_, Some(user)) => {
-                return self.success(AuthenticatorKind::X509, user.clone(), headers)
+                return self.success(AuthenticatorKind::X509, (**user).clone(), headers)
             }
             ClientCertVerdict::Failed(e) => errors.push(e),
             _ => {}
@@ -264,6 +273,7 @@ impl AuthConfig {
             [] => Authentication {
                 decision: Decision::Anonymous { user: UserInfo::anonymous() },
                 clear_headers: self.clear.present_in(headers),
+                from_cache: false,
             },
             [one] => rejected((*one).clone()),
             many => rejected(AuthError::new(
@@ -280,6 +290,7 @@ impl AuthConfig {
                 user: user.with_authenticated_group(),
             },
             clear_headers: self.clear.present_in(headers),
+            from_cache: false,
         }
     }
 }
@@ -288,6 +299,7 @@ fn rejected(e: AuthError) -> Authentication {
     Authentication {
         decision: Decision::Rejected(e),
         clear_headers: Vec::new(),
+        from_cache: false,
     }
 }
 

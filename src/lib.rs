@@ -20,13 +20,16 @@
 
 pub mod authenticator;
 pub mod bundle;
+pub mod cache;
 pub mod certinfo;
+pub mod clock;
 pub mod config;
 pub mod configmap;
 pub mod flags;
 pub mod headers;
 pub mod identity;
 pub mod reason;
+pub mod reload;
 pub mod user;
 pub mod verify;
 pub mod x509_user;
@@ -35,6 +38,9 @@ pub use authenticator::{
     Authentication, AuthenticatorKind, ClientCertVerdict, Decision, PeerVerification, ProxyVerdict,
 };
 pub use bundle::{CaBundle, ConfigError};
+pub use cache::{CacheOptions, CacheStats, ChainDigest};
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use reload::{Authenticator, AuthenticatorOptions, ConfigSource, ReloadStatus};
 pub use config::{AuthConfig, AuthConfigBuilder, Limits, RequestHeaderConfig, RequestHeaderOptions};
 pub use headers::{ClearSpec, HeaderPair, RequestHeaders};
 pub use reason::{AuthError, Reason};

@@ -130,12 +130,22 @@ pub struct AuthError {
     pub message: String,
 }
 
+/// Longest message kept: messages may quote attacker-controlled names, and every copy (cache
+/// entries, C buffers) must stay bounded.
+pub const MAX_MESSAGE_BYTES: usize = 1024;
+
 impl AuthError {
     pub fn new(reason: Reason, message: impl Into<String>) -> Self {
-        AuthError {
-            reason,
-            message: message.into(),
+        let mut message = message.into();
+        if message.len() > MAX_MESSAGE_BYTES {
+            let mut end = MAX_MESSAGE_BYTES - 3;
+            while !message.is_char_boundary(end) {
+                end -= 1;
+            }
+            message.truncate(end);
+            message.push_str("...");
         }
+        AuthError { reason, message }
     }
 }
 
