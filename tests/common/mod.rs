@@ -3,5 +3,4 @@
 //! Include from an integration test with `mod common;` and then
 //! `use common::pki::*;`.
 
-#[allow(dead_code)]
 pub mod pki;

@@ -106,7 +106,10 @@ pub const OID_UNKNOWN_EXT: &[u64] = &[1, 3, 6, 1, 4, 1, 32473, 1, 1];
 
 /// Dotted-string form of an OID (e.g. for comparing with `x509_parser` output).
 pub fn oid_string(arcs: &[u64]) -> String {
-    arcs.iter().map(|a| a.to_string()).collect::<Vec<_>>().join(".")
+    arcs.iter()
+        .map(|a| a.to_string())
+        .collect::<Vec<_>>()
+        .join(".")
 }
 
 // ---------------------------------------------------------------------------
@@ -303,7 +306,10 @@ pub struct Attr {
 impl Attr {
     /// Arbitrary attribute.
     pub fn new(oid: &[u64], value: impl Into<AttrValue>) -> Self {
-        Attr { oid: oid.to_vec(), value: value.into() }
+        Attr {
+            oid: oid.to_vec(),
+            value: value.into(),
+        }
     }
     /// `CN=<s>` (UTF8String).
     pub fn cn(s: &str) -> Self {
@@ -542,7 +548,11 @@ impl CertSpec {
         rdns.extend(self.organizations.iter().map(|o| vec![Attr::org(o)]));
         rdns.extend(self.common_names.iter().map(|c| vec![Attr::cn(c)]));
         rdns.extend(self.uids.iter().map(|u| vec![Attr::uid(u.clone())]));
-        rdns.extend(self.extra_subject_attributes.iter().map(|a| vec![a.clone()]));
+        rdns.extend(
+            self.extra_subject_attributes
+                .iter()
+                .map(|a| vec![a.clone()]),
+        );
         rdns
     }
 
@@ -566,9 +576,13 @@ impl CertSpec {
         p.extended_key_usages = self.extended_key_usages.clone();
         p.custom_extensions = Vec::new();
         if !self.key_usages.is_empty() {
-            p.custom_extensions.push(key_usage_extension(&self.key_usages, self.key_usage_critical));
+            p.custom_extensions.push(key_usage_extension(
+                &self.key_usages,
+                self.key_usage_critical,
+            ));
         }
-        p.custom_extensions.extend(self.custom_extensions.iter().cloned());
+        p.custom_extensions
+            .extend(self.custom_extensions.iter().cloned());
         p.use_authority_key_identifier_extension = self.authority_key_identifier;
         if let Some(ski) = &self.subject_key_identifier {
             p.key_identifier_method = KeyIdMethod::PreSpecified(ski.clone());
@@ -608,7 +622,10 @@ pub fn client_leaf_spec(cn: &str) -> CertSpec {
 pub fn server_leaf_spec(cn: &str, dns: &str) -> CertSpec {
     CertSpec::with_cn(cn)
         .dns(dns)
-        .key_usages(&[KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyEncipherment])
+        .key_usages(&[
+            KeyUsagePurpose::DigitalSignature,
+            KeyUsagePurpose::KeyEncipherment,
+        ])
         .ekus(&[ExtendedKeyUsagePurpose::ServerAuth])
 }
 
@@ -641,7 +658,8 @@ pub fn key_usage_extension(usages: &[KeyUsagePurpose], critical: bool) -> Custom
     } else {
         content.push(0);
     }
-    let mut ext = CustomExtension::from_oid_content(OID_KEY_USAGE, der::tlv(der::TAG_BIT_STRING, &content));
+    let mut ext =
+        CustomExtension::from_oid_content(OID_KEY_USAGE, der::tlv(der::TAG_BIT_STRING, &content));
     ext.set_criticality(critical);
     ext
 }
@@ -664,7 +682,11 @@ fn key_usage_bit(u: KeyUsagePurpose) -> usize {
 /// express (non-critical, or `cA=FALSE` with a pathLen).  Use it with
 /// `is_ca: IsCa::NoCa` so that rcgen does not write a second one.  `ca =
 /// false` omits the (DEFAULT FALSE) cA field as DER requires.
-pub fn basic_constraints_extension(ca: bool, path_len: Option<u8>, critical: bool) -> CustomExtension {
+pub fn basic_constraints_extension(
+    ca: bool,
+    path_len: Option<u8>,
+    critical: bool,
+) -> CustomExtension {
     let mut fields = Vec::new();
     if ca {
         fields.push(der::boolean(true));
@@ -805,9 +827,17 @@ fn unique_serial() -> Vec<u8> {
 
 /// Replaces the issuer and subject Names in the TBSCertificate of `cert`
 /// and re-signs it with `signer` (same algorithm identifier as before).
-fn splice_names_and_resign(cert: &[u8], issuer: &[u8], subject: &[u8], signer: &KeyPair) -> Vec<u8> {
+fn splice_names_and_resign(
+    cert: &[u8],
+    issuer: &[u8],
+    subject: &[u8],
+    signer: &KeyPair,
+) -> Vec<u8> {
     let (tag, cert_body, rest) = der::parse_tlv(cert);
-    assert!(tag == der::TAG_SEQUENCE && rest.is_empty(), "rcgen output is not a Certificate");
+    assert!(
+        tag == der::TAG_SEQUENCE && rest.is_empty(),
+        "rcgen output is not a Certificate"
+    );
     let (tbs, after_tbs) = der::split_tlv(cert_body);
     let (sig_alg, _signature) = der::split_tlv(after_tbs);
 
@@ -821,7 +851,10 @@ fn splice_names_and_resign(cert: &[u8], issuer: &[u8], subject: &[u8], signer: &
         cur = r;
     }
     // version [0], serialNumber, signature, issuer, validity, subject, spki, [3] extensions
-    assert!(fields.len() >= 7 && fields[0][0] == 0xA0, "unexpected TBSCertificate layout");
+    assert!(
+        fields.len() >= 7 && fields[0][0] == 0xA0,
+        "unexpected TBSCertificate layout"
+    );
     let mut new_tbs_body = Vec::with_capacity(tbs_body.len() + issuer.len() + subject.len());
     for (i, f) in fields.iter().enumerate() {
         match i {
@@ -863,7 +896,9 @@ fn raw_sign(key: &KeyPair, msg: &[u8]) -> Vec<u8> {
     let signer = signing_key
         .choose_scheme(&[scheme])
         .unwrap_or_else(|| panic!("key cannot sign with {scheme:?}"));
-    signer.sign(msg).unwrap_or_else(|e| panic!("signing failed: {e}"))
+    signer
+        .sign(msg)
+        .unwrap_or_else(|e| panic!("signing failed: {e}"))
 }
 
 // ---------------------------------------------------------------------------
@@ -889,7 +924,12 @@ impl Chain {
     /// `KeyKind::pooled(depth)` (root depth 0), so they are distinct within
     /// the chain but shared with other chains in the process.
     pub fn new(root: KeyKind, intermediates: &[KeyKind], leaf: KeyKind) -> Chain {
-        Chain::with_leaf(root, intermediates, leaf, client_leaf_spec("front-proxy-client"))
+        Chain::with_leaf(
+            root,
+            intermediates,
+            leaf,
+            client_leaf_spec("front-proxy-client"),
+        )
     }
 
     /// Like [`Chain::new`] with all certificates of one kind.
@@ -898,11 +938,21 @@ impl Chain {
     }
 
     /// Like [`Chain::new`] but with a custom leaf spec.
-    pub fn with_leaf(root: KeyKind, intermediates: &[KeyKind], leaf: KeyKind, leaf_spec: CertSpec) -> Chain {
+    pub fn with_leaf(
+        root: KeyKind,
+        intermediates: &[KeyKind],
+        leaf: KeyKind,
+        leaf_spec: CertSpec,
+    ) -> Chain {
         let inters = intermediates
             .iter()
             .enumerate()
-            .map(|(i, k)| (intermediate_spec(&format!("test-intermediate-ca-{}", i + 1)), k.pooled(i + 1)))
+            .map(|(i, k)| {
+                (
+                    intermediate_spec(&format!("test-intermediate-ca-{}", i + 1)),
+                    k.pooled(i + 1),
+                )
+            })
             .collect();
         Chain::from_specs(
             (ca_spec("test-root-ca"), root.pooled(0)),
@@ -924,7 +974,11 @@ impl Chain {
             inters.push(next);
         }
         let leaf = issue(leaf.0, leaf.1, inters.last().unwrap_or(&root));
-        Chain { root, intermediates: inters, leaf }
+        Chain {
+            root,
+            intermediates: inters,
+            leaf,
+        }
     }
 
     /// The certificate that signed the leaf (last intermediate, or the root);
@@ -937,12 +991,17 @@ impl Chain {
     /// one that signed the leaf up to the one signed by the root.  The root
     /// is excluded.
     pub fn presented_der(&self) -> Vec<Vec<u8>> {
-        self.presented().iter().map(|c| c.cert_der.clone()).collect()
+        self.presented()
+            .iter()
+            .map(|c| c.cert_der.clone())
+            .collect()
     }
 
     /// [`Chain::presented_der`] as `&Issued`s.
     pub fn presented(&self) -> Vec<&Issued> {
-        std::iter::once(&self.leaf).chain(self.intermediates.iter().rev()).collect()
+        std::iter::once(&self.leaf)
+            .chain(self.intermediates.iter().rev())
+            .collect()
     }
 
     /// [`Chain::presented_der`] as one PEM bundle.
@@ -994,7 +1053,8 @@ pub fn write_temp(contents: impl AsRef<[u8]>) -> tempfile::NamedTempFile {
         .suffix(".pem")
         .tempfile()
         .expect("cannot create temp file");
-    f.write_all(contents.as_ref()).expect("cannot write temp file");
+    f.write_all(contents.as_ref())
+        .expect("cannot write temp file");
     f.flush().expect("cannot flush temp file");
     f
 }
@@ -1022,7 +1082,8 @@ impl PkiDir {
     /// Writes `contents` to `<dir>/<name>` and returns the full path.
     pub fn write(&self, name: &str, contents: impl AsRef<[u8]>) -> PathBuf {
         let p = self.dir.path().join(name);
-        std::fs::write(&p, contents).unwrap_or_else(|e| panic!("cannot write {}: {e}", p.display()));
+        std::fs::write(&p, contents)
+            .unwrap_or_else(|e| panic!("cannot write {}: {e}", p.display()));
         p
     }
     /// Writes the certificate PEM to `<dir>/<name>`.
@@ -1183,8 +1244,13 @@ pub mod der {
             (2, input[1] as usize)
         } else {
             let n = (input[1] & 0x7f) as usize;
-            assert!((1..=4).contains(&n) && input.len() >= 2 + n, "bad DER length");
-            let len = input[2..2 + n].iter().fold(0usize, |acc, b| (acc << 8) | *b as usize);
+            assert!(
+                (1..=4).contains(&n) && input.len() >= 2 + n,
+                "bad DER length"
+            );
+            let len = input[2..2 + n]
+                .iter()
+                .fold(0usize, |acc, b| (acc << 8) | *b as usize);
             (2 + n, len)
         };
         assert!(input.len() >= hdr + len, "truncated DER");
