@@ -12,7 +12,7 @@ use std::process::ExitCode;
 
 const USAGE: &str = "\
 usage:
-  frontproxy check [CONFIG] [--chain FILE] [--header 'Name: value']... [--at RFC3339] [--explain]
+  frontproxy check [CONFIG] [--chain FILE] [--header 'Name: value']... [--at RFC3339] [--explain] [--repeat N]
   frontproxy doctor CONFIG [--at RFC3339]
   frontproxy demo
   frontproxy version
@@ -27,9 +27,20 @@ CONFIG is either  --configmap FILE   (the ConfigMap as JSON or YAML)
                   absent = no client certificate
 --header          repeatable, order preserved; the same name twice gives two values
 --at              verify as of this instant instead of now
---explain         an account of each step on stderr
+--explain         an account of each step on stderr (including whether the decision cache was hit)
+--repeat N        authenticate the same request N times through the decision cache (default 1)
 
 exit status: 0 authenticated, 1 anonymous or rejected, 2 usage or configuration error
+
+doctor            checks the configuration: overlapping request-header and client CAs, expired,
+                  expiring (< 30 days), not yet valid or unusable CA certificates, empty
+                  requestheader-allowed-names, header lists without the standard names; prints
+                  one finding per line (CRITICAL, WARNING, OK, INFO), worst first, and a summary
+                  exit status: 0 no warnings, 1 warnings only, 3 at least one CRITICAL,
+                  2 usage or configuration error
+demo              runs an HTTPS extension endpoint on 127.0.0.1 with certificates generated on
+                  the fly, sends it the aggregation layer's and attackers' requests, prints a table
+                  exit status: 0 every scenario behaved as Kubernetes does, 1 otherwise
 ";
 
 /// A usage or configuration error: message on stderr, exit status 2.
