@@ -13,13 +13,12 @@ use std::sync::Arc;
 use rustls_pki_types::{CertificateDer, UnixTime};
 use serde::Serialize;
 
-use crate::certinfo::last_common_name;
 use crate::config::AuthConfig;
 use crate::headers::RequestHeaders;
 use crate::identity::extract_identity;
 use crate::reason::{AuthError, Reason};
 use crate::user::UserInfo;
-use crate::verify::{verify_chain, VerifiedChain};
+use crate::verify::{verify_chain, verify_chain_and_leaf, LeafFacts, VerifiedChain};
 use crate::x509_user::{user_from_certificate, verification_error_prefix};
 
 /// Which authenticator produced a user.
@@ -166,14 +165,18 @@ impl AuthConfig {
 
         let proxy = match (&self.request_header, chain.is_empty()) {
             (Some(rh), false) => {
-                let verified = verify_chain(&rh.ca, &chain, now, &self.limits);
-                note(&verified);
-                match verified {
-                    Ok(v) => match check_allowed_name(&rh.allowed_names, &chain[0]) {
-                        Ok(()) => ProxyVerdict::Trusted(v),
-                        Err(e) => ProxyVerdict::Failed(e),
-                    },
-                    Err(e) => ProxyVerdict::Failed(e),
+                match verify_chain_and_leaf(&rh.ca, chain, now, &self.limits) {
+                    Ok((v, leaf)) => {
+                        note(&Ok(v.clone()));
+                        match check_allowed_name(&rh.allowed_names, &leaf) {
+                            Ok(()) => ProxyVerdict::Trusted(v),
+                            Err(e) => ProxyVerdict::Failed(e),
+                        }
+                    }
+                    Err(e) => {
+                        note(&Err(e.clone()));
+                        ProxyVerdict::Failed(e)
+                    }
                 }
             }
             _ => ProxyVerdict::NotApplicable,
@@ -239,7 +242,7 @@ impl AuthConfig {
         headers: &RequestHeaders<'_>,
         now: UnixTime,
     ) -> Authentication {
-        let peer = self.verify_peer(chain, now);
+        let peer = self.verify_verdicts(chain, now);
         self.decide(&peer, headers)
     }
 
@@ -305,17 +308,15 @@ fn rejected(e: AuthError) -> Authentication {
 
 /// Spec §1.7 rule 22: the leaf's last CN must equal (bytes, case-sensitive) one allowed name;
 /// an empty list allows any CN.
-fn check_allowed_name(allowed: &[String], leaf: &CertificateDer<'_>) -> Result<(), AuthError> {
+fn check_allowed_name(allowed: &[String], leaf: &LeafFacts) -> Result<(), AuthError> {
     if allowed.is_empty() {
         return Ok(());
     }
-    use x509_parser::prelude::{FromDer, X509Certificate};
-    let (_, cert) = X509Certificate::from_der(leaf).map_err(|e| {
-        AuthError::new(Reason::MalformedCertificate, format!("the client certificate cannot be parsed: {e}"))
-    })?;
-    let cn = last_common_name(&cert).map_err(|e| AuthError::new(Reason::CommonNameUnreadable, e))?;
-    let cn = cn.unwrap_or_default();
-    if allowed.iter().any(|a| a == &cn) {
+    let cn = match &leaf.common_name {
+        Ok(cn) => cn.as_deref().unwrap_or_default(),
+        Err(e) => return Err(AuthError::new(Reason::CommonNameUnreadable, e.clone())),
+    };
+    if allowed.iter().any(|a| a == cn) {
         Ok(())
     } else {
         Err(AuthError::new(

@@ -197,8 +197,12 @@ pub fn attribute_string(attr: &AttributeTypeAndValue<'_>) -> Option<String> {
 /// The subject attributes of `oid`, in RDN order, decoded with [`attribute_string`].
 /// `Err` names the first attribute that cannot be decoded.
 pub fn subject_strings(cert: &X509Certificate<'_>, oid: &Oid<'_>) -> Result<Vec<String>, String> {
-    cert.subject()
-        .iter_attributes()
+    name_strings(cert.subject(), oid)
+}
+
+/// The attributes of `oid` in a name, in RDN order, decoded with [`attribute_string`].
+pub fn name_strings(name: &X509Name<'_>, oid: &Oid<'_>) -> Result<Vec<String>, String> {
+    name.iter_attributes()
         .filter(|a| a.attr_type() == oid)
         .map(|a| {
             attribute_string(a).ok_or_else(|| {
@@ -215,7 +219,12 @@ pub fn subject_strings(cert: &X509Certificate<'_>, oid: &Oid<'_>) -> Result<Vec<
 /// The leaf's `Subject.CommonName` as Go computes it: the **last** CN attribute
 /// (spec §1.7 rule 22). `Ok(None)` when there is no CN.
 pub fn last_common_name(cert: &X509Certificate<'_>) -> Result<Option<String>, String> {
-    Ok(subject_strings(cert, &x509_parser::oid_registry::OID_X509_COMMON_NAME)?.pop())
+    last_common_name_of(cert.subject())
+}
+
+/// [`last_common_name`] for a bare name.
+pub fn last_common_name_of(name: &X509Name<'_>) -> Result<Option<String>, String> {
+    Ok(name_strings(name, &x509_parser::oid_registry::OID_X509_COMMON_NAME)?.pop())
 }
 
 /// Formats bytes as Go prints key identifiers: uppercase hex separated by `:`.

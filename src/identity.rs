@@ -90,20 +90,24 @@ fn extract_extra(
 /// URL path-segment rules. `+` stays `+`. If any escape is malformed, the whole key stays
 /// lowercased and undecoded.
 pub fn decode_extra_key(raw: &[u8]) -> Vec<u8> {
-    let lower = raw.to_ascii_lowercase();
-    let mut out = Vec::with_capacity(lower.len());
+    let mut out = Vec::with_capacity(raw.len());
     let mut i = 0;
-    while i < lower.len() {
-        if lower[i] == b'%' {
-            match (lower.get(i + 1).and_then(hex), lower.get(i + 2).and_then(hex)) {
+    while i < raw.len() {
+        if raw[i] == b'%' {
+            match (raw.get(i + 1).and_then(hex), raw.get(i + 2).and_then(hex)) {
                 (Some(h), Some(l)) => {
                     out.push(h << 4 | l);
                     i += 3;
                 }
-                _ => return lower,
+                _ => {
+                    // All or nothing: one malformed escape keeps the whole key undecoded.
+                    out.clear();
+                    out.extend(raw.iter().map(u8::to_ascii_lowercase));
+                    return out;
+                }
             }
         } else {
-            out.push(lower[i]);
+            out.push(raw[i].to_ascii_lowercase());
             i += 1;
         }
     }

@@ -14,10 +14,15 @@
 #![allow(deprecated)] // webpki's unit error variants are what a path callback can return
 
 use std::cell::RefCell;
+use std::sync::{Arc, OnceLock};
 
 use rustls_pki_types::{CertificateDer, SignatureVerificationAlgorithm, UnixTime};
 use webpki::{EndEntityCert, Error as WebpkiError, KeyPurposeIdIter, VerifiedPath};
+use x509_parser::certificate::X509CertificateParser;
+use x509_parser::extensions::KeyUsage;
+use x509_parser::nom::Parser;
 use x509_parser::prelude::{FromDer, X509Certificate};
+
 
 use crate::bundle::CaBundle;
 use crate::certinfo::{rfc3339, CertFacts, Validity};
@@ -40,18 +45,19 @@ pub struct VerifiedChain {
 /// The signature algorithms of the rustls crypto provider selected by cargo features
 /// (`ring` by default, `aws-lc-rs` as the alternative).
 pub fn signature_algorithms() -> &'static [&'static dyn SignatureVerificationAlgorithm] {
-    #[cfg(feature = "aws-lc-rs")]
-    {
-        rustls::crypto::aws_lc_rs::default_provider()
-            .signature_verification_algorithms
-            .all
-    }
-    #[cfg(all(feature = "ring", not(feature = "aws-lc-rs")))]
-    {
-        rustls::crypto::ring::default_provider()
-            .signature_verification_algorithms
-            .all
-    }
+    crypto_provider().signature_verification_algorithms.all
+}
+
+/// The rustls crypto provider selected by cargo features, built once.
+pub fn crypto_provider() -> &'static Arc<rustls::crypto::CryptoProvider> {
+    static PROVIDER: OnceLock<Arc<rustls::crypto::CryptoProvider>> = OnceLock::new();
+    PROVIDER.get_or_init(|| {
+        #[cfg(feature = "aws-lc-rs")]
+        let provider = rustls::crypto::aws_lc_rs::default_provider();
+        #[cfg(all(feature = "ring", not(feature = "aws-lc-rs")))]
+        let provider = rustls::crypto::ring::default_provider();
+        Arc::new(provider)
+    })
 }
 
 #[cfg(not(any(feature = "ring", feature = "aws-lc-rs")))]
@@ -89,6 +95,65 @@ pub fn verify_chain(
     now: UnixTime,
     limits: &Limits,
 ) -> Result<VerifiedChain, AuthError> {
+    verify_chain_and_leaf(bundle, presented, now, limits).map(|(v, _)| v)
+}
+
+/// What the path callback and the allowed-names check need from the leaf, read in one cheap
+/// parse (extensions are not decoded).
+pub(crate) struct LeafFacts {
+    pub not_before: i64,
+    pub not_after: i64,
+    /// Go's `Subject.CommonName` (the last CN), or why it cannot be read.
+    pub common_name: Result<Option<String>, String>,
+}
+
+fn lean_parse(der: &[u8]) -> Result<X509Certificate<'_>, String> {
+    X509CertificateParser::new()
+        .with_deep_parse_extensions(false)
+        .parse(der)
+        .map(|(_, c)| c)
+        .map_err(|e| e.to_string())
+}
+
+/// Reads validity and subject of the leaf by walking the TBSCertificate to those two fields
+/// (webpki has parsed and will verify the certificate itself; this only reads them).
+pub(crate) fn leaf_facts(der: &[u8]) -> Result<LeafFacts, AuthError> {
+    use x509_parser::der_parser::asn1_rs::{Any, Class, FromDer as _};
+    use x509_parser::prelude::{Validity as X509Validity, X509Name};
+    let malformed = |what: &str| {
+        AuthError::new(Reason::MalformedCertificate, format!("the client certificate cannot be parsed: {what}"))
+    };
+    let (_, certificate) = Any::from_der(der).map_err(|_| malformed("not a DER SEQUENCE"))?;
+    let (_, tbs) = Any::from_der(certificate.data).map_err(|_| malformed("no TBSCertificate"))?;
+    let mut rest = tbs.data;
+    fn skip<'a>(rest: &mut &'a [u8]) -> Option<Any<'a>> {
+        let (r, any) = Any::from_der(rest).ok()?;
+        *rest = r;
+        Some(any)
+    }
+    let truncated = || malformed("truncated TBSCertificate");
+    let first = skip(&mut rest).ok_or_else(truncated)?;
+    if first.class() == Class::ContextSpecific {
+        skip(&mut rest).ok_or_else(truncated)?; // serialNumber (after the explicit [0] version)
+    }
+    skip(&mut rest).ok_or_else(truncated)?; // signature AlgorithmIdentifier
+    skip(&mut rest).ok_or_else(truncated)?; // issuer
+    let (rest, validity) = X509Validity::from_der(rest).map_err(|_| malformed("bad validity"))?;
+    let (_, subject) = X509Name::from_der(rest).map_err(|_| malformed("bad subject"))?;
+    Ok(LeafFacts {
+        not_before: validity.not_before.timestamp(),
+        not_after: validity.not_after.timestamp(),
+        common_name: crate::certinfo::last_common_name_of(&subject),
+    })
+}
+
+/// [`verify_chain`], also returning the leaf facts read on the way.
+pub(crate) fn verify_chain_and_leaf(
+    bundle: &CaBundle,
+    presented: &[CertificateDer<'_>],
+    now: UnixTime,
+    limits: &Limits,
+) -> Result<(VerifiedChain, LeafFacts), AuthError> {
     let Some(leaf_der) = presented.first() else {
         return Err(AuthError::new(Reason::MalformedCertificate, "no certificate was presented"));
     };
@@ -121,6 +186,7 @@ pub fn verify_chain(
 
     // Rule 13: a leaf that is itself in the bundle is the whole chain; Go checks its validity,
     // EKU and critical extensions, and no signature.
+    let leaf = leaf_facts(leaf_der)?;
     if let Some(i) = bundle.find_identical(leaf_der) {
         let facts = &bundle.certificates()[i].facts;
         check_time(facts, now_secs, "the client certificate (itself a CA bundle certificate)")?;
@@ -131,12 +197,15 @@ pub fn verify_chain(
                 format!("the client certificate has an unhandled critical extension {oid}"),
             ));
         }
-        return Ok(VerifiedChain {
-            anchor: i,
-            intermediates: 0,
-            not_after: facts.not_after,
-            not_before: facts.not_before,
-        });
+        return Ok((
+            VerifiedChain {
+                anchor: i,
+                intermediates: 0,
+                not_after: facts.not_after,
+                not_before: facts.not_before,
+            },
+            leaf,
+        ));
     }
 
     let ee = EndEntityCert::try_from(leaf_der).map_err(|e| {
@@ -151,7 +220,7 @@ pub fn verify_chain(
     let refusal: RefCell<Option<AuthError>> = RefCell::new(None);
     let accepted: RefCell<Option<VerifiedChain>> = RefCell::new(None);
     let check_path = |path: &VerifiedPath<'_>| -> Result<(), WebpkiError> {
-        match check_path_extras(bundle, path, now_secs) {
+        match check_path_extras(bundle, path, &leaf, now_secs) {
             Ok(chain) => {
                 *accepted.borrow_mut() = Some(chain);
                 Ok(())
@@ -172,9 +241,10 @@ pub fn verify_chain(
         None,
         Some(&check_path),
     ) {
-        Ok(_) => accepted.into_inner().ok_or_else(|| {
-            AuthError::new(Reason::InternalError, "verified path was not recorded")
-        }),
+        Ok(_) => match accepted.into_inner() {
+            Some(v) => Ok((v, leaf)),
+            None => Err(AuthError::new(Reason::InternalError, "verified path was not recorded")),
+        },
         Err(e) => {
             let reason = map_webpki_error(&e);
             if let Some(detail) = refusal.into_inner().filter(|d| d.reason == reason) {
@@ -189,28 +259,35 @@ pub fn verify_chain(
 fn check_path_extras(
     bundle: &CaBundle,
     path: &VerifiedPath<'_>,
+    leaf: &LeafFacts,
     now: i64,
 ) -> Result<VerifiedChain, (AuthError, WebpkiError)> {
-    let leaf = CertFacts::from_der(path.end_entity().der().as_ref())
-        .map_err(|e| (AuthError::new(Reason::MalformedCertificate, e), WebpkiError::BadDer))?;
     let mut not_after = leaf.not_after;
     let mut not_before = leaf.not_before;
     let mut count = 0usize;
     for (i, cert) in path.intermediate_certificates().enumerate() {
         count += 1;
-        let facts = CertFacts::from_der(cert.der().as_ref())
+        // webpki has checked basicConstraints (CA=true, pathLen) of intermediates; Go also
+        // requires keyCertSign when a KeyUsage extension is present.
+        let der = cert.der();
+        let parsed = lean_parse(der.as_ref())
             .map_err(|e| (AuthError::new(Reason::MalformedCertificate, e), WebpkiError::BadDer))?;
-        if let Err(why) = &facts.issuer_check {
-            return Err((
-                AuthError::new(
-                    Reason::IssuerNotCa,
-                    format!("intermediate #{} {:?} {why}", i + 1, facts.display_name()),
-                ),
-                WebpkiError::EndEntityUsedAsCa,
-            ));
+        if let Some(ext) = parsed.extensions().iter().find(|e| e.oid == x509_parser::oid_registry::OID_X509_EXT_KEY_USAGE) {
+            let ku = KeyUsage::from_der(ext.value).map(|(_, k)| k).map_err(|e| {
+                (AuthError::new(Reason::MalformedCertificate, format!("intermediate #{}: bad KeyUsage: {e}", i + 1)), WebpkiError::BadDer)
+            })?;
+            if ku.flags != 0 && !ku.key_cert_sign() {
+                return Err((
+                    AuthError::new(
+                        Reason::IssuerNotCa,
+                        format!("intermediate #{} {:?} has a KeyUsage extension without keyCertSign", i + 1, parsed.subject().to_string()),
+                    ),
+                    WebpkiError::EndEntityUsedAsCa,
+                ));
+            }
         }
-        not_after = not_after.min(facts.not_after);
-        not_before = not_before.max(facts.not_before);
+        not_after = not_after.min(parsed.validity().not_after.timestamp());
+        not_before = not_before.max(parsed.validity().not_before.timestamp());
     }
 
     let candidates = bundle.anchor_candidates(path.anchor());

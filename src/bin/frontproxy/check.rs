@@ -3,7 +3,10 @@
 
 use std::process::ExitCode;
 
-use frontproxy::{Authentication, CertificateDer, Decision, RequestHeaders, UnixTime, UserInfo};
+use frontproxy::{
+    Authentication, Authenticator, AuthenticatorOptions, CertificateDer, Decision, ManualClock,
+    RequestHeaders, UnixTime, UserInfo,
+};
 use serde::Serialize;
 
 use crate::args::{parse_at, value_of, ConfigArgs};
@@ -34,6 +37,7 @@ pub fn run(args: &[String]) -> Result<ExitCode, UsageError> {
     let mut headers: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
     let mut at = None;
     let mut explain_steps = false;
+    let mut repeat = 1u32;
     let mut i = 0;
     while i < args.len() {
         if config_args.take(args, &mut i)? {
@@ -55,6 +59,14 @@ pub fn run(args: &[String]) -> Result<ExitCode, UsageError> {
             }
             "--at" => at = Some(parse_at(&value_of(&name, inline, args, &mut i)?)?),
             "--explain" => explain_steps = true,
+            "--repeat" => {
+                let v = value_of(&name, inline, args, &mut i)?;
+                repeat = v
+                    .parse()
+                    .ok()
+                    .filter(|n| (1..=1_000_000).contains(n))
+                    .ok_or_else(|| UsageError(format!("--repeat {v:?} is not a number from 1 to 1000000")))?;
+            }
             other => return Err(UsageError(format!("unknown argument {other:?}"))),
         }
         i += 1;
@@ -68,10 +80,30 @@ pub fn run(args: &[String]) -> Result<ExitCode, UsageError> {
     let pairs: Vec<(&[u8], &[u8])> = headers.iter().map(|(n, v)| (n.as_slice(), v.as_slice())).collect();
     let request_headers = RequestHeaders::from_pairs(&pairs);
 
-    let peer = config.verify_peer(&chain, now);
-    let result = config.authenticate(&peer, &request_headers, now);
+    // The same path a host without per-connection state takes: the digest cache.
+    let config = std::sync::Arc::new(config);
+    let authenticator = Authenticator::with_options(
+        (*config).clone(),
+        AuthenticatorOptions {
+            clock: std::sync::Arc::new(ManualClock::new(now)),
+            ..AuthenticatorOptions::default()
+        },
+    );
+    let mut result = authenticator.authenticate_chain(&chain, &request_headers);
+    for _ in 1..repeat {
+        result = authenticator.authenticate_chain(&chain, &request_headers);
+    }
     if explain_steps {
+        let peer = config.verify_peer(&chain, now);
         eprint!("{}", explain::account(&config, &chain, &peer, &request_headers, &result, now));
+        let stats = authenticator.cache_stats();
+        eprintln!(
+            "   decision cache: {} (this run: {} hit(s), {} miss(es) over {} request(s))",
+            if result.from_cache { "HIT, the chain verdict came from the cache" } else { "miss, the chain was verified now" },
+            stats.hits,
+            stats.misses,
+            repeat
+        );
     }
     print_json(&result);
     Ok(match result.decision {
