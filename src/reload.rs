@@ -300,7 +300,7 @@ impl Authenticator {
                 hit = Lookup::Hit(result);
             }
         }
-        let mut result = match hit {
+        let result = match hit {
             Lookup::Hit(Some(mut result)) => {
                 cache.count_hit();
                 result.from_cache = true;
