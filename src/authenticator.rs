@@ -62,6 +62,8 @@ pub struct Authentication {
     pub clear_headers: Vec<String>,
     /// Whether the verdict on the chain came from the decision cache.
     pub from_cache: bool,
+    /// The generation of the configuration that decided (see [`AuthConfig::generation`]).
+    pub generation: u64,
 }
 
 impl Authentication {
@@ -224,7 +226,7 @@ impl AuthConfig {
         if !peer.holds_for(self, now) {
             let Some(chain) = &peer.chain else {
                 // Verdicts without their chain cannot be renewed: fail closed.
-                return rejected(AuthError::new(
+                return self.rejected(AuthError::new(
                     Reason::InternalError,
                     "the peer verification is stale and carries no chain to verify again",
                 ));
@@ -249,7 +251,7 @@ impl AuthConfig {
     /// The union (spec §1.8 rules 24–27) over already-verified peer verdicts.
     pub(crate) fn decide(&self, peer: &PeerVerification, headers: &RequestHeaders<'_>) -> Authentication {
         if let Err(e) = headers.validate(&self.limits) {
-            return rejected(e);
+            return self.rejected(e);
         }
         let mut errors: Vec<&AuthError> = Vec::new();
         if let Some(rh) = &self.request_header {
@@ -259,7 +261,7 @@ impl AuthConfig {
                     Ok(None) => {}
                     // Undecodable identity headers end the request: never fall through to
                     // another authenticator with headers Go would have read differently.
-                    Err(e) => return rejected(e),
+                    Err(e) => return self.rejected(e),
                 },
                 ProxyVerdict::Failed(e) => errors.push(e),
                 ProxyVerdict::NotApplicable => {}
@@ -277,9 +279,10 @@ impl AuthConfig {
                 decision: Decision::Anonymous { user: UserInfo::anonymous() },
                 clear_headers: self.clear.present_in(headers),
                 from_cache: false,
+                generation: self.generation,
             },
-            [one] => rejected((*one).clone()),
-            many => rejected(AuthError::new(
+            [one] => self.rejected((*one).clone()),
+            many => self.rejected(AuthError::new(
                 many[0].reason,
                 many.iter().map(|e| e.message.as_str()).collect::<Vec<_>>().join("; "),
             )),
@@ -294,17 +297,20 @@ impl AuthConfig {
             },
             clear_headers: self.clear.present_in(headers),
             from_cache: false,
+            generation: self.generation,
+        }
+    }
+
+    fn rejected(&self, e: AuthError) -> Authentication {
+        Authentication {
+            decision: Decision::Rejected(e),
+            clear_headers: Vec::new(),
+            from_cache: false,
+            generation: self.generation,
         }
     }
 }
 
-fn rejected(e: AuthError) -> Authentication {
-    Authentication {
-        decision: Decision::Rejected(e),
-        clear_headers: Vec::new(),
-        from_cache: false,
-    }
-}
 
 /// Spec §1.7 rule 22: the leaf's last CN must equal (bytes, case-sensitive) one allowed name;
 /// an empty list allows any CN.

@@ -288,25 +288,25 @@ impl Authenticator {
         let digest = ChainDigest::of_chain(chain);
         let generation = config.generation;
         let mut hit = cache.with_entry(&digest, generation, now_secs, false, |v| {
-            if chain.len() == 1 && !crate::cache::is_positive(v) {
-                None // a resumed session may still have a positive leaf-only entry
-            } else {
-                Some(config.decide(v, headers))
-            }
+            (crate::cache::is_positive(v), config.decide(v, headers))
         });
-        if chain.len() == 1 && !matches!(hit, Lookup::Hit(Some(_))) {
+        // A resumed TLS session may present only the leaf: a positive verdict reached earlier
+        // with its intermediates outranks a negative one for the leaf alone.
+        if chain.len() == 1 && !matches!(hit, Lookup::Hit((true, _))) {
             let leaf_key = ChainDigest::of_leaf(&chain[0]);
-            if let Lookup::Hit(result) = cache.with_entry(&leaf_key, generation, now_secs, true, |v| Some(config.decide(v, headers))) {
+            if let Lookup::Hit(result) =
+                cache.with_entry(&leaf_key, generation, now_secs, true, |v| (true, config.decide(v, headers)))
+            {
                 hit = Lookup::Hit(result);
             }
         }
         let result = match hit {
-            Lookup::Hit(Some(mut result)) => {
+            Lookup::Hit((_, mut result)) => {
                 cache.count_hit();
                 result.from_cache = true;
                 result
             }
-            Lookup::Hit(None) | Lookup::Miss => {
+            Lookup::Miss => {
                 cache.count_miss();
                 let verdict = config.verify_verdicts(chain, now);
                 cache.insert(chain, digest, &verdict, now_secs);
