@@ -79,6 +79,20 @@ impl CaBundle {
         if pem_text.iter().all(u8::is_ascii_whitespace) {
             return Err(ConfigError::new(source, "the CA bundle is empty"));
         }
+        // Go's encoding/pem only sees boundaries at the start of a line; an indented one makes
+        // Go skip the block (and trust nothing from it). Refuse rather than trust more than Go.
+        if let Some(line) = pem_text
+            .split(|&b| b == b'\n')
+            .position(|l| {
+                let trimmed = l.trim_ascii_start();
+                trimmed.len() != l.len() && (trimmed.starts_with(b"-----BEGIN") || trimmed.starts_with(b"-----END"))
+            })
+        {
+            return Err(ConfigError::new(
+                source,
+                format!("line {} has an indented PEM boundary, which Go's PEM decoder does not read", line + 1),
+            ));
+        }
         let blocks = pem::parse_many(pem_text).map_err(|e| {
             ConfigError::new(source, format!("the CA bundle is not valid PEM: {e}"))
         })?;

@@ -47,15 +47,27 @@ pub struct HeaderName {
     lower: Vec<u8>,
     /// A name that is not an HTTP token (empty, a space in it...) can never match a request
     /// header, exactly as in Go where the lookup key would contain the space (spec §1.1 rule 2).
+    /// A prefix only needs token bytes: Go compares prefixes with `strings.HasPrefix`, so the
+    /// empty prefix matches every header (and clears every header after success).
     matchable: bool,
 }
 
 impl HeaderName {
+    /// An exact header name (username, UID, group headers).
     pub fn new(name: &str) -> Self {
         HeaderName {
             configured: name.to_string(),
             lower: name.as_bytes().to_ascii_lowercase(),
             matchable: is_token(name.as_bytes()),
+        }
+    }
+
+    /// A header-name prefix (extra headers).
+    pub fn prefix(prefix: &str) -> Self {
+        HeaderName {
+            configured: prefix.to_string(),
+            lower: prefix.as_bytes().to_ascii_lowercase(),
+            matchable: prefix.is_empty() || is_token(prefix.as_bytes()),
         }
     }
     pub fn as_str(&self) -> &str {
@@ -288,7 +300,7 @@ impl AuthConfigBuilder {
                 username_headers: names(&o.username_headers),
                 uid_headers: names(&o.uid_headers),
                 group_headers: names(&o.group_headers),
-                extra_prefixes: names(&o.extra_headers_prefix),
+                extra_prefixes: o.extra_headers_prefix.iter().map(|p| HeaderName::prefix(p)).collect(),
                 allowed_names: o.allowed_names,
             }
         });

@@ -146,19 +146,57 @@ impl KubeAuthFlags {
     }
 }
 
-/// pflag's `readAsCSV`: one CSV record, fields not trimmed; `""` is an empty list.
+/// pflag's `readAsCSV`: Go's `encoding/csv` reading one record, fields not trimmed, quotes
+/// strict (a bare `"` in an unquoted field, text after a closing quote, or an unterminated
+/// quote is an error, as kube-apiserver would refuse to start). `""` is an empty list.
 fn parse_csv(value: &str) -> Result<Vec<String>, String> {
-    if value.is_empty() {
+    let bad = |what: &str| Err(format!("cannot parse {value:?} as a comma-separated list: {what}"));
+    // encoding/csv skips empty lines before the first record.
+    let input = value.trim_start_matches(['\n', '\r']);
+    if input.is_empty() {
         return Ok(Vec::new());
     }
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .trim(csv::Trim::None)
-        .from_reader(value.as_bytes());
-    let mut record = csv::StringRecord::new();
-    match reader.read_record(&mut record) {
-        Ok(true) => Ok(record.iter().map(str::to_string).collect()),
-        Ok(false) => Ok(Vec::new()),
-        Err(e) => Err(format!("cannot parse {value:?} as a comma-separated list: {e}")),
+    let mut fields = Vec::new();
+    let mut chars = input.chars().peekable();
+    loop {
+        let mut field = String::new();
+        if chars.peek() == Some(&'"') {
+            chars.next();
+            loop {
+                match chars.next() {
+                    Some('"') if chars.peek() == Some(&'"') => {
+                        chars.next();
+                        field.push('"');
+                    }
+                    Some('"') => break,
+                    Some(c) => field.push(c),
+                    None => return bad("a quoted field is not terminated"),
+                }
+            }
+            match chars.peek() {
+                None | Some(',') | Some('\n') | Some('\r') => {}
+                Some(_) => return bad("extraneous text after a closing quote"),
+            }
+        } else {
+            while let Some(&c) = chars.peek() {
+                match c {
+                    ',' | '\n' => break,
+                    '"' => return bad("a bare quote in an unquoted field"),
+                    _ => {
+                        field.push(c);
+                        chars.next();
+                    }
+                }
+            }
+            if field.ends_with('\r') && chars.peek() == Some(&'\n') {
+                field.pop();
+            }
+        }
+        fields.push(field);
+        match chars.next() {
+            Some(',') => continue,
+            // The end of the first record: pflag reads only that one.
+            _ => return Ok(fields),
+        }
     }
 }

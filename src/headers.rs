@@ -98,7 +98,9 @@ impl<'a> RequestHeaders<'a> {
                     ),
                 ));
             }
-            if let Some(pos) = value.iter().position(|&b| is_forbidden_value_byte(b)) {
+            // A branch-free scan first (it vectorizes); find the byte only for the message.
+            if value.iter().fold(false, |bad, &b| bad | is_forbidden_value_byte(b)) {
+                let pos = value.iter().position(|&b| is_forbidden_value_byte(b)).unwrap_or(0);
                 return Err(AuthError::new(
                     Reason::InvalidHeader,
                     format!(
@@ -142,7 +144,7 @@ pub fn is_token(s: &[u8]) -> bool {
 
 /// Bytes Go's HTTP server refuses in a field value: controls other than HTAB, and DEL.
 fn is_forbidden_value_byte(b: u8) -> bool {
-    (b < 0x20 && b != b'\t') || b == 0x7f
+    (b < 0x20) & (b != b'\t') | (b == 0x7f)
 }
 
 /// Strips leading and trailing SP/HTAB, as Go's header parser does (spec §1.2 rule 5).
@@ -220,6 +222,7 @@ impl ClearSpec {
         let mut out: Vec<String> = Vec::new();
         for (name, _) in headers.pairs() {
             if self.matches(name) && !out.iter().any(|o| o.as_bytes().eq_ignore_ascii_case(name)) {
+                // Names were validated as HTTP tokens (ASCII), so this never replaces anything.
                 out.push(String::from_utf8_lossy(name).into_owned());
             }
         }

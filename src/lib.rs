@@ -30,6 +30,7 @@ pub mod headers;
 pub mod identity;
 pub mod reason;
 pub mod reload;
+pub mod tls;
 pub mod user;
 pub mod verify;
 pub mod x509_user;
