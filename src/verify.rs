@@ -209,12 +209,32 @@ pub(crate) fn verify_chain_and_leaf(
     }
 
     let ee = EndEntityCert::try_from(leaf_der).map_err(|e| {
-        AuthError::new(
-            Reason::MalformedCertificate,
-            format!("the client certificate cannot be parsed: {}", describe(&e)),
-        )
+        let reason = match map_webpki_error(&e) {
+            Reason::UnknownAuthority => Reason::MalformedCertificate,
+            other => other,
+        };
+        AuthError::new(reason, format!("the client certificate is not acceptable: {}", describe(&e)))
     })?;
     let intermediates = &presented[1..];
+    // Go's TLS server parses every presented certificate and fails the handshake on one it
+    // cannot parse; webpki would merely skip it. Refuse such a chain outright.
+    for (i, der) in intermediates.iter().enumerate() {
+        match X509CertificateParser::new().with_deep_parse_extensions(false).parse(der) {
+            Ok((rest, _)) if rest.is_empty() => {}
+            Ok(_) => {
+                return Err(AuthError::new(
+                    Reason::MalformedCertificate,
+                    format!("presented certificate #{} has trailing data after the certificate", i + 2),
+                ))
+            }
+            Err(e) => {
+                return Err(AuthError::new(
+                    Reason::MalformedCertificate,
+                    format!("presented certificate #{} cannot be parsed: {e}", i + 2),
+                ))
+            }
+        }
+    }
 
     // Details of why the callback refused an anchor, and what the accepted path looked like.
     let refusal: RefCell<Option<AuthError>> = RefCell::new(None);
@@ -249,6 +269,11 @@ pub(crate) fn verify_chain_and_leaf(
             let reason = map_webpki_error(&e);
             if let Some(detail) = refusal.into_inner().filter(|d| d.reason == reason) {
                 return Err(detail);
+            }
+            if reason == Reason::BadSignature {
+                if let Some(message) = small_rsa_key(presented, bundle) {
+                    return Err(AuthError::new(Reason::UnsupportedAlgorithm, message));
+                }
             }
             Err(AuthError::new(reason, explain_failure(&e, reason, presented, bundle, now_secs)))
         }
@@ -439,15 +464,64 @@ pub fn map_webpki_error(e: &WebpkiError) -> Reason {
 }
 
 fn describe(e: &WebpkiError) -> String {
+    use WebpkiError as E;
     match e {
-        WebpkiError::CaUsedAsEndEntity => {
-            "the client certificate is a CA certificate (basicConstraints CA=true); frontproxy \
-             accepts a CA certificate as client certificate only when it is itself in the bundle"
-                .into()
+        E::CaUsedAsEndEntity => "the client certificate is a CA certificate (basicConstraints \
+             CA=true); frontproxy accepts a CA certificate as client certificate only when it is \
+             itself in the bundle"
+            .into(),
+        E::UnknownIssuer => "no path to a certificate of the CA bundle".into(),
+        E::BadDer | E::BadDerTime | E::TrailingData(_) => "the DER encoding is invalid".into(),
+        E::UnsupportedCertVersion => "only X.509 v3 certificates are accepted".into(),
+        E::InvalidSignatureForPublicKey => {
+            "a signature on the path does not verify with its issuer's key".into()
         }
-        WebpkiError::UnknownIssuer => "no path to a certificate of the CA bundle".into(),
+        E::UnsupportedSignatureAlgorithm
+        | E::UnsupportedSignatureAlgorithmContext(_)
+        | E::UnsupportedSignatureAlgorithmForPublicKey
+        | E::UnsupportedSignatureAlgorithmForPublicKeyContext(_) => "a signature on the path uses an \
+             algorithm or key that is not accepted (SHA-1 and RSA keys under 2048 bits are refused)"
+            .into(),
+        E::UnsupportedCriticalExtension => {
+            "a certificate on the path has a critical extension that is not understood".into()
+        }
+        E::EndEntityUsedAsCa => "a certificate that is not a CA (basicConstraints) issued \
+             another certificate on the path"
+            .into(),
+        E::PathLenConstraintViolated => "a pathLen constraint on the path is exceeded".into(),
+        E::EmptyEkuExtension => "a certificate on the path has an empty extended key usage \
+             extension (refused; stricter than Go)"
+            .into(),
+        E::NameConstraintViolation => "a name constraint on the path is violated".into(),
+        E::MaximumPathDepthExceeded => {
+            "the path is longer than 6 intermediates (stricter than Go)".into()
+        }
+        E::MaximumSignatureChecksExceeded | E::MaximumPathBuildCallsExceeded => {
+            "path building exceeded its budget".into()
+        }
         other => format!("{other:?}"),
     }
+}
+
+/// ring reports an RSA key under 2048 bits as a signature that does not verify; name the real
+/// cause (Go accepts 1024 bits and more; frontproxy does not).
+fn small_rsa_key(presented: &[CertificateDer<'_>], bundle: &CaBundle) -> Option<String> {
+    use x509_parser::public_key::PublicKey;
+    let ders = presented.iter().map(|c| c.as_ref()).chain(bundle.certificates().iter().map(|c| c.der.as_ref()));
+    for der in ders {
+        let Ok((_, cert)) = X509Certificate::from_der(der) else { continue };
+        if let Ok(PublicKey::RSA(key)) = cert.public_key().parsed() {
+            let bits = key.key_size();
+            if bits < 2048 {
+                return Some(format!(
+                    "certificate {:?} has a {bits}-bit RSA key; frontproxy accepts RSA keys of 2048 bits \
+                     and more (deliberately stricter than Go, which accepts 1024)",
+                    cert.subject().to_string()
+                ));
+            }
+        }
+    }
+    None
 }
 
 /// A message that names the certificate at fault where the error allows it.
