@@ -12,7 +12,9 @@
 mod pki;
 
 use frontproxy::cache::DecisionCache;
-use frontproxy::{AuthConfig, CaBundle, CacheOptions, CertificateDer, ChainDigest, RequestHeaderOptions, UnixTime};
+use frontproxy::{
+    AuthConfig, CaBundle, CacheOptions, CertificateDer, ChainDigest, RequestHeaderOptions, UnixTime,
+};
 use pki::{Chain, KeyKind};
 
 fn rss_bytes() -> u64 {
@@ -34,7 +36,13 @@ fn digest(i: u64) -> ChainDigest {
     ChainDigest(d)
 }
 
-fn fill(cache: &DecisionCache, n: u64, chain: &[CertificateDer<'_>], verdict: &frontproxy::PeerVerification, now: i64) {
+fn fill(
+    cache: &DecisionCache,
+    n: u64,
+    chain: &[CertificateDer<'_>],
+    verdict: &frontproxy::PeerVerification,
+    now: i64,
+) {
     for i in 0..n {
         cache.insert(chain, digest(i), verdict, now);
     }
@@ -44,22 +52,41 @@ fn main() {
     if std::env::args().any(|a| a == "--list") {
         return; // `cargo test --benches` lists benchmarks; nothing to list here
     }
-    let chain = Chain::new(KeyKind::EcdsaP256, &[KeyKind::EcdsaP256], KeyKind::EcdsaP256);
+    let chain = Chain::new(
+        KeyKind::EcdsaP256,
+        &[KeyKind::EcdsaP256],
+        KeyKind::EcdsaP256,
+    );
     let ca = CaBundle::from_pem(chain.root.pem.as_bytes(), "bench").unwrap();
-    let config = AuthConfig::builder().request_header(ca, RequestHeaderOptions::default()).build().unwrap();
-    let presented: Vec<CertificateDer<'static>> = chain.presented_der().into_iter().map(CertificateDer::from).collect();
+    let config = AuthConfig::builder()
+        .request_header(ca, RequestHeaderOptions::default())
+        .build()
+        .unwrap();
+    let presented: Vec<CertificateDer<'static>> = chain
+        .presented_der()
+        .into_iter()
+        .map(CertificateDer::from)
+        .collect();
     let now = UnixTime::now();
     let verdict = config.verify_peer(&presented, now);
     let leaf_only = &presented[..1]; // no leaf-only duplicate entries: one entry per chain
     let n: u64 = 1_000_000;
 
     let before = rss_bytes();
-    let unbounded = DecisionCache::new(CacheOptions { max_entries: 2_000_000, max_bytes: usize::MAX / 2, ..CacheOptions::default() });
+    let unbounded = DecisionCache::new(CacheOptions {
+        max_entries: 2_000_000,
+        max_bytes: usize::MAX / 2,
+        ..CacheOptions::default()
+    });
     fill(&unbounded, n, leaf_only, &verdict, now.as_secs() as i64);
     let after = rss_bytes();
     let stats = unbounded.stats();
     let per_entry = (after - before) as f64 / stats.entries as f64;
-    println!("entry struct: {} bytes; index slot: {} bytes (+1 control byte)", std::mem::size_of::<frontproxy::PeerVerification>() + 48, std::mem::size_of::<(u64, u32)>());
+    println!(
+        "entry struct: {} bytes; index slot: {} bytes (+1 control byte)",
+        std::mem::size_of::<frontproxy::PeerVerification>() + 48,
+        std::mem::size_of::<(u64, u32)>()
+    );
     println!("1M distinct chains, cache large enough: entries={} accounted={} B, RSS growth={} B => {:.0} bytes/entry (RSS), {:.0} bytes/entry (accounted)",
         stats.entries, stats.bytes, after - before, per_entry, stats.bytes as f64 / stats.entries as f64);
     drop(unbounded);

@@ -21,11 +21,17 @@ use pki::{Chain, KeyKind};
 
 /// Six typical headers: user, uid, two groups, two extra.
 const HEADERS: [(&[u8], &[u8]); 6] = [
-    (b"X-Remote-User", b"system:serviceaccount:kube-system:generic-garbage-collector"),
+    (
+        b"X-Remote-User",
+        b"system:serviceaccount:kube-system:generic-garbage-collector",
+    ),
     (b"X-Remote-Uid", b"6f2a1d2e-33c4-4b59-9f8e-0c1d2e3f4a5b"),
     (b"X-Remote-Group", b"system:serviceaccounts"),
     (b"X-Remote-Group", b"system:serviceaccounts:kube-system"),
-    (b"X-Remote-Extra-Authentication.kubernetes.io%2fpod-name", b"gc-7d9f8"),
+    (
+        b"X-Remote-Extra-Authentication.kubernetes.io%2fpod-name",
+        b"gc-7d9f8",
+    ),
     (b"X-Remote-Extra-Scopes", b"view"),
 ];
 
@@ -39,27 +45,51 @@ fn fixture(kind: KeyKind, intermediates: usize) -> Fixture {
     let chain = Chain::new(kind, &vec![kind; intermediates], kind);
     let options = RequestHeaderOptions {
         uid_headers: vec!["X-Remote-Uid".into()],
-        allowed_names: vec![chain.leaf.spec.common_names.last().cloned().unwrap_or_default()],
+        allowed_names: vec![chain
+            .leaf
+            .spec
+            .common_names
+            .last()
+            .cloned()
+            .unwrap_or_default()],
         ..RequestHeaderOptions::default()
     };
     let ca = CaBundle::from_pem(chain.root.pem.as_bytes(), "bench").unwrap();
-    let config = AuthConfig::builder().request_header(ca, options).build().unwrap();
+    let config = AuthConfig::builder()
+        .request_header(ca, options)
+        .build()
+        .unwrap();
     Fixture {
         config,
-        chain: chain.presented_der().into_iter().map(CertificateDer::from).collect(),
+        chain: chain
+            .presented_der()
+            .into_iter()
+            .map(CertificateDer::from)
+            .collect(),
         root: chain.root.der(),
     }
 }
 
 fn assert_authenticated(config: &AuthConfig, chain: &[CertificateDer<'_>]) {
-    let r = config.authenticate_request(chain, &RequestHeaders::from_pairs(&HEADERS), UnixTime::now());
-    assert!(matches!(r.decision, Decision::Authenticated { .. }), "{:?}", r.decision);
+    let r = config.authenticate_request(
+        chain,
+        &RequestHeaders::from_pairs(&HEADERS),
+        UnixTime::now(),
+    );
+    assert!(
+        matches!(r.decision, Decision::Authenticated { .. }),
+        "{:?}",
+        r.decision
+    );
 }
 
 /// Cold authenticate (what Kubernetes does on every request) vs raw webpki verification.
 fn cold(c: &mut Criterion) {
     let mut group = c.benchmark_group("cold");
-    group.measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_secs(1)).sample_size(40);
+    group
+        .measurement_time(Duration::from_secs(3))
+        .warm_up_time(Duration::from_secs(1))
+        .sample_size(40);
     for (name, kind) in [
         ("rsa2048", KeyKind::Rsa2048),
         ("p256", KeyKind::EcdsaP256),
@@ -70,18 +100,31 @@ fn cold(c: &mut Criterion) {
             let f = fixture(kind, intermediates);
             assert_authenticated(&f.config, &f.chain);
             let id = format!("{name}/{}certs", intermediates + 2);
-            let anchors = vec![webpki::anchor_from_trusted_cert(&f.root).unwrap().to_owned()];
+            let anchors = vec![webpki::anchor_from_trusted_cert(&f.root)
+                .unwrap()
+                .to_owned()];
             let algs = signature_algorithms();
             group.bench_function(BenchmarkId::new("webpki_raw", &id), |b| {
                 b.iter(|| {
                     let ee = webpki::EndEntityCert::try_from(&f.chain[0]).unwrap();
-                    ee.verify_for_usage(algs, &anchors, &f.chain[1..], UnixTime::now(), webpki::KeyUsage::client_auth(), None, None)
-                        .is_ok()
+                    ee.verify_for_usage(
+                        algs,
+                        &anchors,
+                        &f.chain[1..],
+                        UnixTime::now(),
+                        webpki::KeyUsage::client_auth(),
+                        None,
+                        None,
+                    )
+                    .is_ok()
                 })
             });
             let headers = RequestHeaders::from_pairs(&HEADERS);
             group.bench_function(BenchmarkId::new("frontproxy_authenticate", &id), |b| {
-                b.iter(|| f.config.authenticate_request(&f.chain, &headers, UnixTime::now()))
+                b.iter(|| {
+                    f.config
+                        .authenticate_request(&f.chain, &headers, UnixTime::now())
+                })
             });
         }
     }
@@ -100,13 +143,24 @@ fn hot(c: &mut Criterion) {
     let rh = f.config.request_header().unwrap();
 
     let mut group = c.benchmark_group("hot_p256_2certs_6headers");
-    group.measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_secs(1));
+    group
+        .measurement_time(Duration::from_secs(3))
+        .warm_up_time(Duration::from_secs(1));
     group.bench_function("baseline_cold_authenticate", |b| {
-        b.iter(|| f.config.authenticate_request(&f.chain, &headers, UnixTime::now()))
+        b.iter(|| {
+            f.config
+                .authenticate_request(&f.chain, &headers, UnixTime::now())
+        })
     });
-    group.bench_function("digest_cache_hit", |b| b.iter(|| auth.authenticate_chain(&f.chain, &headers)));
-    group.bench_function("per_connection_handle", |b| b.iter(|| auth.authenticate(&mut peer, &headers)));
-    group.bench_function("header_extraction_only", |b| b.iter(|| extract_identity(rh, &headers)));
+    group.bench_function("digest_cache_hit", |b| {
+        b.iter(|| auth.authenticate_chain(&f.chain, &headers))
+    });
+    group.bench_function("per_connection_handle", |b| {
+        b.iter(|| auth.authenticate(&mut peer, &headers))
+    });
+    group.bench_function("header_extraction_only", |b| {
+        b.iter(|| extract_identity(rh, &headers))
+    });
     group.finish();
 }
 
@@ -120,7 +174,9 @@ fn threads(c: &mut Criterion) {
     auth.authenticate_chain(&chain, &RequestHeaders::from_pairs(headers_pairs));
 
     let mut group = c.benchmark_group("cache_hit_threads");
-    group.measurement_time(Duration::from_secs(4)).warm_up_time(Duration::from_secs(1));
+    group
+        .measurement_time(Duration::from_secs(4))
+        .warm_up_time(Duration::from_secs(1));
     for n in [1usize, 2] {
         group.throughput(criterion::Throughput::Elements(n as u64));
         group.bench_function(BenchmarkId::from_parameter(format!("{n}_threads")), |b| {

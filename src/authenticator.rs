@@ -153,7 +153,11 @@ impl AuthConfig {
     }
 
     /// The verdicts alone, without a copy of the chain (what a cache keeps).
-    pub(crate) fn verify_verdicts(&self, chain: &[CertificateDer<'_>], now: UnixTime) -> PeerVerification {
+    pub(crate) fn verify_verdicts(
+        &self,
+        chain: &[CertificateDer<'_>],
+        now: UnixTime,
+    ) -> PeerVerification {
         let now_secs = now.as_secs() as i64;
         let mut window = (i64::MIN, i64::MAX);
         let mut time_dependent_failure = false;
@@ -166,26 +170,24 @@ impl AuthConfig {
         };
 
         let proxy = match (&self.request_header, chain.is_empty()) {
-            (Some(rh), false) => {
-                match verify_chain_and_leaf(&rh.ca, chain, now, &self.limits) {
-                    Ok((v, leaf)) => {
-                        note(&Ok(v.clone()));
-                        match check_allowed_name(&rh.allowed_names, &leaf) {
-                            Ok(()) => ProxyVerdict::Trusted(v),
-                            Err(e) => ProxyVerdict::Failed(e),
-                        }
-                    }
-                    Err(e) => {
-                        note(&Err(e.clone()));
-                        ProxyVerdict::Failed(e)
+            (Some(rh), false) => match verify_chain_and_leaf(&rh.ca, chain, now, &self.limits) {
+                Ok((v, leaf)) => {
+                    note(&Ok(v.clone()));
+                    match check_allowed_name(&rh.allowed_names, &leaf) {
+                        Ok(()) => ProxyVerdict::Trusted(v),
+                        Err(e) => ProxyVerdict::Failed(e),
                     }
                 }
-            }
+                Err(e) => {
+                    note(&Err(e.clone()));
+                    ProxyVerdict::Failed(e)
+                }
+            },
             _ => ProxyVerdict::NotApplicable,
         };
         let client_cert = match (&self.client_ca, chain.is_empty()) {
             (Some(ca), false) => {
-                let verified = verify_chain(ca, &chain, now, &self.limits);
+                let verified = verify_chain(ca, chain, now, &self.limits);
                 note(&verified);
                 match verified {
                     Ok(v) => match user_from_certificate(&chain[0]) {
@@ -249,7 +251,11 @@ impl AuthConfig {
     }
 
     /// The union (spec §1.8 rules 24–27) over already-verified peer verdicts.
-    pub(crate) fn decide(&self, peer: &PeerVerification, headers: &RequestHeaders<'_>) -> Authentication {
+    pub(crate) fn decide(
+        &self,
+        peer: &PeerVerification,
+        headers: &RequestHeaders<'_>,
+    ) -> Authentication {
         if let Err(e) = headers.validate(&self.limits) {
             return self.rejected(e);
         }
@@ -257,7 +263,9 @@ impl AuthConfig {
         if let Some(rh) = &self.request_header {
             match &peer.proxy {
                 ProxyVerdict::Trusted(_) => match extract_identity(rh, headers) {
-                    Ok(Some(user)) => return self.success(AuthenticatorKind::RequestHeader, user, headers),
+                    Ok(Some(user)) => {
+                        return self.success(AuthenticatorKind::RequestHeader, user, headers)
+                    }
                     Ok(None) => {}
                     // Undecodable identity headers end the request: never fall through to
                     // another authenticator with headers Go would have read differently.
@@ -276,7 +284,9 @@ impl AuthConfig {
         }
         match errors.as_slice() {
             [] => Authentication {
-                decision: Decision::Anonymous { user: UserInfo::anonymous() },
+                decision: Decision::Anonymous {
+                    user: UserInfo::anonymous(),
+                },
                 clear_headers: self.clear.present_in(headers),
                 from_cache: false,
                 generation: self.generation,
@@ -284,12 +294,20 @@ impl AuthConfig {
             [one] => self.rejected((*one).clone()),
             many => self.rejected(AuthError::new(
                 many[0].reason,
-                many.iter().map(|e| e.message.as_str()).collect::<Vec<_>>().join("; "),
+                many.iter()
+                    .map(|e| e.message.as_str())
+                    .collect::<Vec<_>>()
+                    .join("; "),
             )),
         }
     }
 
-    fn success(&self, authenticator: AuthenticatorKind, user: UserInfo, headers: &RequestHeaders<'_>) -> Authentication {
+    fn success(
+        &self,
+        authenticator: AuthenticatorKind,
+        user: UserInfo,
+        headers: &RequestHeaders<'_>,
+    ) -> Authentication {
         Authentication {
             decision: Decision::Authenticated {
                 authenticator,
@@ -310,7 +328,6 @@ impl AuthConfig {
         }
     }
 }
-
 
 /// Spec §1.7 rule 22: the leaf's last CN must equal (bytes, case-sensitive) one allowed name;
 /// an empty list allows any CN.

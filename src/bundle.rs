@@ -81,16 +81,17 @@ impl CaBundle {
         }
         // Go's encoding/pem only sees boundaries at the start of a line; an indented one makes
         // Go skip the block (and trust nothing from it). Refuse rather than trust more than Go.
-        if let Some(line) = pem_text
-            .split(|&b| b == b'\n')
-            .position(|l| {
-                let trimmed = l.trim_ascii_start();
-                trimmed.len() != l.len() && (trimmed.starts_with(b"-----BEGIN") || trimmed.starts_with(b"-----END"))
-            })
-        {
+        if let Some(line) = pem_text.split(|&b| b == b'\n').position(|l| {
+            let trimmed = l.trim_ascii_start();
+            trimmed.len() != l.len()
+                && (trimmed.starts_with(b"-----BEGIN") || trimmed.starts_with(b"-----END"))
+        }) {
             return Err(ConfigError::new(
                 source,
-                format!("line {} has an indented PEM boundary, which Go's PEM decoder does not read", line + 1),
+                format!(
+                    "line {} has an indented PEM boundary, which Go's PEM decoder does not read",
+                    line + 1
+                ),
             ));
         }
         let blocks = pem::parse_many(pem_text).map_err(|e| {
@@ -124,7 +125,10 @@ impl CaBundle {
     /// Builds a bundle from DER certificates.
     pub fn from_der_list(ders: Vec<Vec<u8>>, source: &str) -> Result<CaBundle, ConfigError> {
         if ders.is_empty() {
-            return Err(ConfigError::new(source, "the CA bundle has no certificates"));
+            return Err(ConfigError::new(
+                source,
+                "the CA bundle has no certificates",
+            ));
         }
         if ders.len() > MAX_BUNDLE_CERTIFICATES {
             return Err(ConfigError::new(
@@ -144,7 +148,10 @@ impl CaBundle {
             let facts = CertFacts::from_der(&der).map_err(|e| {
                 ConfigError::new(
                     source,
-                    format!("certificate #{} of the CA bundle cannot be parsed: {e}", i + 1),
+                    format!(
+                        "certificate #{} of the CA bundle cannot be parsed: {e}",
+                        i + 1
+                    ),
                 )
             })?;
             let der = CertificateDer::from(der);

@@ -9,8 +9,15 @@
 //!   holds only for the second it was established.
 //!
 //! Bounded in entries and bytes; sharded behind parking_lot `RwLock`s so hits on different
-//! shards never contend and hits on one shard only share a read lock. Eviction samples a few
-//! entries and removes the least recently used of them (expired ones first).
+//! shards never contend. Eviction samples a few entries and removes the least recently used of
+//! them (expired ones first).
+//!
+//! In front of the shards each thread keeps a tiny direct-mapped cache of the entries it used
+//! last (8 slots, holding `Arc`s of shared entries). A hit there writes no memory another core
+//! reads, so threads hitting the same chain — the normal case: one front proxy — do not bounce
+//! the shard lock's cache line between cores. Front slots obey the same key, generation and
+//! window checks, and a `clear` (on reload) invalidates them through an epoch counter. They
+//! can keep an evicted entry alive until the slot is reused: at most 8 entries per thread.
 //!
 //! Resumed TLS sessions: nginx presents only the leaf on a resumed session. A verdict with a
 //! positive part reached with intermediates is also filed under a leaf-only key; a request
@@ -19,8 +26,10 @@
 //! why). Failures inside a filed verdict stay failures: the leaf alone has fewer paths than
 //! the full chain had.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use parking_lot::RwLock;
@@ -108,8 +117,27 @@ struct Entry {
     expires_at: i64,
     last_used: AtomicU32,
     cost: usize,
-    verdict: PeerVerification,
+    verdict: Arc<PeerVerification>,
 }
+
+/// One slot of a thread's front cache.
+struct FrontEntry {
+    cache_id: u64,
+    epoch: u64,
+    digest: ChainDigest,
+    generation: u64,
+    valid_from: i64,
+    expires_at: i64,
+    verdict: Arc<PeerVerification>,
+}
+
+const FRONT_SLOTS: usize = 8;
+
+thread_local! {
+    static FRONT: RefCell<[Option<FrontEntry>; FRONT_SLOTS]> = const { RefCell::new([const { None }; FRONT_SLOTS]) };
+}
+
+static NEXT_CACHE_ID: AtomicU64 = AtomicU64::new(1);
 
 #[derive(Default)]
 struct Shard {
@@ -140,6 +168,9 @@ fn stripe_index() -> usize {
 
 /// The sharded, bounded decision cache.
 pub struct DecisionCache {
+    id: u64,
+    /// Bumped by `clear`; front slots of an older epoch are ignored.
+    epoch: AtomicU64,
     options: CacheOptions,
     shards: Box<[RwLock<Shard>]>,
     per_shard_entries: usize,
@@ -160,6 +191,8 @@ impl DecisionCache {
         let shards = options.shards.clamp(1, 4096).next_power_of_two();
         let max_entries = options.max_entries.max(shards);
         DecisionCache {
+            id: NEXT_CACHE_ID.fetch_add(1, Ordering::Relaxed),
+            epoch: AtomicU64::new(0),
             options,
             shards: (0..shards)
                 .map(|i| {
@@ -186,7 +219,8 @@ impl DecisionCache {
     }
 
     /// Runs `use_verdict` on the entry for `digest` if it holds for `generation` at `now`,
-    /// without copying the entry (the shard's read lock is held meanwhile).
+    /// without copying the entry: first in this thread's front cache, then in the shard (whose
+    /// entry is then copied, as an `Arc`, into the front cache).
     pub fn with_entry<T>(
         &self,
         digest: &ChainDigest,
@@ -195,43 +229,96 @@ impl DecisionCache {
         positive_only: bool,
         use_verdict: impl FnOnce(&PeerVerification) -> T,
     ) -> Lookup<T> {
+        let epoch = self.epoch.load(Ordering::Acquire);
+        let slot = (digest.0[30] as usize) % FRONT_SLOTS;
+        let holds = |d: &ChainDigest, g: u64, from: i64, until: i64, v: &PeerVerification| {
+            d == digest
+                && g == generation
+                && from <= now
+                && now <= until
+                && (!positive_only || is_positive(v))
+        };
+        // The front cache. No Arc clone here: a shared reference count would bounce between
+        // cores just like a lock word. `use_verdict` must not touch this cache (it does not:
+        // it only runs the header step).
+        let mut use_verdict = Some(use_verdict);
+        let front = FRONT.with(|f| {
+            let slots = f.borrow();
+            let e = slots[slot].as_ref()?;
+            (e.cache_id == self.id
+                && e.epoch == epoch
+                && holds(
+                    &e.digest,
+                    e.generation,
+                    e.valid_from,
+                    e.expires_at,
+                    &e.verdict,
+                ))
+            .then(|| (use_verdict.take().expect("called once"))(&e.verdict))
+        });
+        if let Some(result) = front {
+            return Lookup::Hit(result);
+        }
+        let use_verdict = use_verdict.expect("not called yet");
         let shard = self.shard(digest).read();
         let found = shard
             .index
             .get(&digest.prefix())
             .map(|&i| &shard.entries[i as usize])
             .filter(|e| {
-                e.digest == *digest
-                    && e.generation == generation
-                    && e.valid_from <= now
-                    && now <= e.expires_at
-                    && (!positive_only || is_positive(&e.verdict))
+                holds(
+                    &e.digest,
+                    e.generation,
+                    e.valid_from,
+                    e.expires_at,
+                    &e.verdict,
+                )
             });
-        match found {
-            Some(e) => {
-                let tick = now as u32;
-                if e.last_used.load(Ordering::Relaxed) != tick {
-                    e.last_used.store(tick, Ordering::Relaxed);
-                }
-                Lookup::Hit(use_verdict(&e.verdict))
-            }
-            None => Lookup::Miss,
+        let Some(e) = found else { return Lookup::Miss };
+        let tick = now as u32;
+        if e.last_used.load(Ordering::Relaxed) != tick {
+            e.last_used.store(tick, Ordering::Relaxed);
         }
+        let entry = FrontEntry {
+            cache_id: self.id,
+            epoch,
+            digest: e.digest,
+            generation: e.generation,
+            valid_from: e.valid_from,
+            expires_at: e.expires_at,
+            verdict: e.verdict.clone(),
+        };
+        drop(shard);
+        let verdict = entry.verdict.clone();
+        FRONT.with(|f| f.borrow_mut()[slot] = Some(entry));
+        Lookup::Hit(use_verdict(&verdict))
     }
 
     pub(crate) fn count_hit(&self) {
-        self.stripes[stripe_index()].hits.fetch_add(1, Ordering::Relaxed);
+        self.stripes[stripe_index()]
+            .hits
+            .fetch_add(1, Ordering::Relaxed);
     }
     pub(crate) fn count_miss(&self) {
-        self.stripes[stripe_index()].misses.fetch_add(1, Ordering::Relaxed);
+        self.stripes[stripe_index()]
+            .misses
+            .fetch_add(1, Ordering::Relaxed);
     }
     pub(crate) fn count_rejection(&self) {
-        self.stripes[stripe_index()].rejections.fetch_add(1, Ordering::Relaxed);
+        self.stripes[stripe_index()]
+            .rejections
+            .fetch_add(1, Ordering::Relaxed);
     }
 
     /// Files a verdict reached at `now` under `digest` (and under the leaf-only key when it is
     /// positive and came with intermediates).
-    pub fn insert(&self, chain: &[CertificateDer<'_>], digest: ChainDigest, verdict: &PeerVerification, now: i64) {
+    pub fn insert(
+        &self,
+        chain: &[CertificateDer<'_>],
+        digest: ChainDigest,
+        verdict: &PeerVerification,
+        now: i64,
+    ) {
         let positive = is_positive(verdict);
         let negative = has_failure(verdict);
         if !positive && !negative {
@@ -240,7 +327,11 @@ impl DecisionCache {
         // A verdict with a positive part (e.g. a trusted proxy chain that the client CA rejects,
         // the usual production shape) lives as long as a positive one: its failures depend only
         // on configuration (covered by the generation) or time (covered by the window).
-        let ttl = if positive { self.options.positive_ttl } else { self.options.negative_ttl };
+        let ttl = if positive {
+            self.options.positive_ttl
+        } else {
+            self.options.negative_ttl
+        };
         let ttl = i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX);
         let expires_at = verdict.valid_until.min(now.saturating_add(ttl));
         if expires_at < now {
@@ -254,7 +345,13 @@ impl DecisionCache {
         }
     }
 
-    fn insert_entry(&self, digest: ChainDigest, verdict: &PeerVerification, expires_at: i64, now: i64) {
+    fn insert_entry(
+        &self,
+        digest: ChainDigest,
+        verdict: &PeerVerification,
+        expires_at: i64,
+        now: i64,
+    ) {
         let cost = entry_cost(verdict);
         let entry = Entry {
             digest,
@@ -263,7 +360,7 @@ impl DecisionCache {
             expires_at,
             last_used: AtomicU32::new(now as u32),
             cost,
-            verdict: verdict.clone(),
+            verdict: Arc::new(verdict.clone()),
         };
         let mut shard = self.shard(&digest).write();
         let prefix = digest.prefix();
@@ -276,7 +373,8 @@ impl DecisionCache {
             return;
         }
         while !shard.entries.is_empty()
-            && (shard.entries.len() >= self.per_shard_entries || shard.bytes + cost > self.per_shard_bytes)
+            && (shard.entries.len() >= self.per_shard_entries
+                || shard.bytes + cost > self.per_shard_bytes)
         {
             self.evict_one(&mut shard, now);
         }
@@ -319,6 +417,7 @@ impl DecisionCache {
 
     /// Drops every entry (after a reload, old-generation entries can never hit again).
     pub fn clear(&self) {
+        self.epoch.fetch_add(1, Ordering::AcqRel);
         for shard in self.shards.iter() {
             let mut s = shard.write();
             s.index = HashMap::new();
@@ -348,11 +447,13 @@ impl DecisionCache {
 }
 
 pub(crate) fn is_positive(v: &PeerVerification) -> bool {
-    matches!(v.proxy, ProxyVerdict::Trusted(_)) || matches!(v.client_cert, ClientCertVerdict::Verified(..))
+    matches!(v.proxy, ProxyVerdict::Trusted(_))
+        || matches!(v.client_cert, ClientCertVerdict::Verified(..))
 }
 
 fn has_failure(v: &PeerVerification) -> bool {
-    matches!(v.proxy, ProxyVerdict::Failed(_)) || matches!(v.client_cert, ClientCertVerdict::Failed(_))
+    matches!(v.proxy, ProxyVerdict::Failed(_))
+        || matches!(v.client_cert, ClientCertVerdict::Failed(_))
 }
 
 /// Approximate bytes an entry holds: the entry itself, its index slot, and heap strings.
@@ -366,9 +467,21 @@ fn entry_cost(v: &PeerVerification) -> usize {
         ClientCertVerdict::Verified(_, Some(u)) => {
             heap += std::mem::size_of_val(&**u) + u.name.capacity() + u.uid.capacity();
             heap += u.groups.iter().map(|g| g.capacity() + 24).sum::<usize>();
-            heap += u.extra.iter().map(|(k, v)| k.capacity() + 64 + v.iter().map(|s| s.capacity() + 24).sum::<usize>()).sum::<usize>();
+            heap += u
+                .extra
+                .iter()
+                .map(|(k, v)| {
+                    k.capacity() + 64 + v.iter().map(|s| s.capacity() + 24).sum::<usize>()
+                })
+                .sum::<usize>();
         }
         _ => {}
     }
-    std::mem::size_of::<Entry>() + std::mem::size_of::<(u64, u32)>() + 1 + heap
+    // The entry, its index slot, and the verdict's own allocation (with the Arc counters).
+    std::mem::size_of::<Entry>()
+        + std::mem::size_of::<(u64, u32)>()
+        + 1
+        + std::mem::size_of::<PeerVerification>()
+        + 16
+        + heap
 }

@@ -91,11 +91,17 @@ impl CertFacts {
             }
             Err(_) => (false, Some("<unparsable EKU>".into())),
         };
-        let bc = cert.basic_constraints().ok().flatten().map(|b| b.value.clone());
+        let bc = cert
+            .basic_constraints()
+            .ok()
+            .flatten()
+            .map(|b| b.value.clone());
         let ku = cert.key_usage().ok().flatten().map(|k| *k.value);
         let is_v3 = cert.version() == X509Version::V3;
         let issuer_check = match (&bc, ku) {
-            (None, _) if is_v3 => Err("has no basicConstraints extension (CA=true required)".into()),
+            (None, _) if is_v3 => {
+                Err("has no basicConstraints extension (CA=true required)".into())
+            }
             (Some(b), _) if !b.ca => Err("has basicConstraints CA=false".into()),
             (_, Some(k)) if k.flags != 0 && !k.key_cert_sign() => {
                 Err("has a KeyUsage extension without keyCertSign".into())
@@ -240,6 +246,9 @@ pub fn colon_hex(bytes: &[u8]) -> String {
 pub fn rfc3339(ts: i64) -> String {
     ::time::OffsetDateTime::from_unix_timestamp(ts)
         .ok()
-        .and_then(|t| t.format(&::time::format_description::well_known::Rfc3339).ok())
+        .and_then(|t| {
+            t.format(&::time::format_description::well_known::Rfc3339)
+                .ok()
+        })
         .unwrap_or_else(|| ts.to_string())
 }

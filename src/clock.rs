@@ -41,6 +41,8 @@ impl ManualClock {
 
 impl Clock for ManualClock {
     fn now(&self) -> UnixTime {
-        UnixTime::since_unix_epoch(std::time::Duration::from_secs(self.secs.load(Ordering::SeqCst)))
+        UnixTime::since_unix_epoch(std::time::Duration::from_secs(
+            self.secs.load(Ordering::SeqCst),
+        ))
     }
 }

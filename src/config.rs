@@ -6,8 +6,8 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-pub use crate::bundle::ConfigError;
 use crate::bundle::CaBundle;
+pub use crate::bundle::ConfigError;
 use crate::headers::{is_token, ClearSpec};
 
 /// The standard header names (spec §4.1, §1.9 rule 32).
@@ -153,7 +153,10 @@ impl RequestHeaderOptions {
             ("--requestheader-username-headers", &self.username_headers),
             ("--requestheader-uid-headers", &self.uid_headers),
             ("--requestheader-group-headers", &self.group_headers),
-            ("--requestheader-extra-headers-prefix", &self.extra_headers_prefix),
+            (
+                "--requestheader-extra-headers-prefix",
+                &self.extra_headers_prefix,
+            ),
             ("--requestheader-allowed-names", &self.allowed_names),
         ] {
             if let Some(pos) = list.iter().position(|v| v.trim().is_empty()) {
@@ -184,9 +187,21 @@ impl RequestHeaderOptions {
     pub fn standard_name_warnings(&self) -> Vec<String> {
         let mut warnings = Vec::new();
         for (flag, list, standard) in [
-            ("requestheader-username-headers", &self.username_headers, STANDARD_USERNAME_HEADER),
-            ("requestheader-group-headers", &self.group_headers, STANDARD_GROUP_HEADER),
-            ("requestheader-extra-headers-prefix", &self.extra_headers_prefix, STANDARD_EXTRA_PREFIX),
+            (
+                "requestheader-username-headers",
+                &self.username_headers,
+                STANDARD_USERNAME_HEADER,
+            ),
+            (
+                "requestheader-group-headers",
+                &self.group_headers,
+                STANDARD_GROUP_HEADER,
+            ),
+            (
+                "requestheader-extra-headers-prefix",
+                &self.extra_headers_prefix,
+                STANDARD_EXTRA_PREFIX,
+            ),
         ] {
             if !list.iter().any(|h| h.eq_ignore_ascii_case(standard)) {
                 warnings.push(format!(
@@ -300,7 +315,11 @@ impl AuthConfigBuilder {
                 username_headers: names(&o.username_headers),
                 uid_headers: names(&o.uid_headers),
                 group_headers: names(&o.group_headers),
-                extra_prefixes: o.extra_headers_prefix.iter().map(|p| HeaderName::prefix(p)).collect(),
+                extra_prefixes: o
+                    .extra_headers_prefix
+                    .iter()
+                    .map(|p| HeaderName::prefix(p))
+                    .collect(),
                 allowed_names: o.allowed_names,
             }
         });

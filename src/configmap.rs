@@ -39,36 +39,57 @@ impl ConfigMapData {
     pub fn parse(doc: &[u8]) -> Result<ConfigMapData, ConfigError> {
         const SRC: &str = "configmap";
         if doc.len() > MAX_CONFIGMAP_BYTES {
-            return Err(ConfigError::new(SRC, format!("the document has {} bytes; at most {MAX_CONFIGMAP_BYTES} are accepted", doc.len())));
+            return Err(ConfigError::new(
+                SRC,
+                format!(
+                    "the document has {} bytes; at most {MAX_CONFIGMAP_BYTES} are accepted",
+                    doc.len()
+                ),
+            ));
         }
         let first = doc.iter().find(|b| !b.is_ascii_whitespace());
         let value: Value = if first == Some(&b'{') {
-            serde_json::from_slice(doc).map_err(|e| ConfigError::new(SRC, format!("invalid JSON: {e}")))?
+            serde_json::from_slice(doc)
+                .map_err(|e| ConfigError::new(SRC, format!("invalid JSON: {e}")))?
         } else {
-            serde_yaml::from_slice(doc).map_err(|e| ConfigError::new(SRC, format!("invalid YAML: {e}")))?
+            serde_yaml::from_slice(doc)
+                .map_err(|e| ConfigError::new(SRC, format!("invalid YAML: {e}")))?
         };
         let Value::Object(obj) = &value else {
             return Err(ConfigError::new(SRC, "the document is not an object"));
         };
         if let Some(kind) = obj.get("kind") {
             if kind != "ConfigMap" {
-                return Err(ConfigError::new(SRC, format!("kind is {kind}, not ConfigMap")));
+                return Err(ConfigError::new(
+                    SRC,
+                    format!("kind is {kind}, not ConfigMap"),
+                ));
             }
         }
         let data = match obj.get("data") {
             None | Some(Value::Null) => serde_json::Map::new(),
             Some(Value::Object(d)) => d.clone(),
-            Some(other) => return Err(ConfigError::new("data", format!("must be a map of strings, got {other}"))),
+            Some(other) => {
+                return Err(ConfigError::new(
+                    "data",
+                    format!("must be a map of strings, got {other}"),
+                ))
+            }
         };
         let string = |key: &str| -> Result<Option<String>, ConfigError> {
             match data.get(key) {
                 None | Some(Value::Null) => Ok(None),
                 Some(Value::String(s)) => Ok(Some(s.clone())),
-                Some(other) => Err(ConfigError::new(key, format!("must be a string, got {other}"))),
+                Some(other) => Err(ConfigError::new(
+                    key,
+                    format!("must be a string, got {other}"),
+                )),
             }
         };
         let list = |key: &str| -> Result<Vec<String>, ConfigError> {
-            let Some(s) = string(key)? else { return Ok(Vec::new()) };
+            let Some(s) = string(key)? else {
+                return Ok(Vec::new());
+            };
             if s.is_empty() {
                 return Ok(Vec::new());
             }
@@ -76,7 +97,11 @@ impl ConfigMapData {
             let parsed: Option<Vec<Option<String>>> = serde_json::from_str(&s).map_err(|e| {
                 ConfigError::new(key, format!("is not a JSON array of strings ({e}): {s:?}"))
             })?;
-            Ok(parsed.unwrap_or_default().into_iter().map(Option::unwrap_or_default).collect())
+            Ok(parsed
+                .unwrap_or_default()
+                .into_iter()
+                .map(Option::unwrap_or_default)
+                .collect())
         };
         Ok(ConfigMapData {
             client_ca: string(KEY_CLIENT_CA)?,
@@ -104,7 +129,10 @@ impl ConfigMapData {
     pub fn to_config(&self) -> Result<AuthConfig, ConfigError> {
         let mut builder = AuthConfig::builder();
         if let Some(pem) = &self.requestheader_ca {
-            builder = builder.request_header(CaBundle::from_pem(pem.as_bytes(), KEY_REQUESTHEADER_CA)?, self.request_header_options());
+            builder = builder.request_header(
+                CaBundle::from_pem(pem.as_bytes(), KEY_REQUESTHEADER_CA)?,
+                self.request_header_options(),
+            );
         }
         if let Some(pem) = &self.client_ca {
             builder = builder.client_ca(CaBundle::from_pem(pem.as_bytes(), KEY_CLIENT_CA)?);

@@ -48,7 +48,9 @@ impl KubeAuthFlags {
             let (name, value) = match arg.split_once('=') {
                 Some((n, v)) => (n, v.to_string()),
                 None => {
-                    let v = args.get(i + 1).ok_or_else(|| ConfigError::new(arg, "needs a value"))?;
+                    let v = args
+                        .get(i + 1)
+                        .ok_or_else(|| ConfigError::new(arg, "needs a value"))?;
                     i += 1;
                     (arg, v.as_ref().to_string())
                 }
@@ -103,21 +105,30 @@ impl KubeAuthFlags {
             if path.is_empty() {
                 return Err(ConfigError::new(flag, "the file name is empty"));
             }
-            let bytes = read(path).map_err(|e| ConfigError::new(flag, format!("cannot read {path:?}: {e}")))?;
-            CaBundle::from_pem(&bytes, flag).map_err(|e| ConfigError::new(flag, format!("{path:?}: {}", e.message)))
+            let bytes = read(path)
+                .map_err(|e| ConfigError::new(flag, format!("cannot read {path:?}: {e}")))?;
+            CaBundle::from_pem(&bytes, flag)
+                .map_err(|e| ConfigError::new(flag, format!("{path:?}: {}", e.message)))
         };
         let mut builder = AuthConfig::builder();
         match &self.requestheader_client_ca_file {
             Some(path) => {
                 let defaults = RequestHeaderOptions::default();
                 let options = RequestHeaderOptions {
-                    username_headers: self.username_headers.clone().unwrap_or(defaults.username_headers),
+                    username_headers: self
+                        .username_headers
+                        .clone()
+                        .unwrap_or(defaults.username_headers),
                     uid_headers: self.uid_headers.clone().unwrap_or(defaults.uid_headers),
                     group_headers: self.group_headers.clone().unwrap_or(defaults.group_headers),
-                    extra_headers_prefix: self.extra_headers_prefix.clone().unwrap_or(defaults.extra_headers_prefix),
+                    extra_headers_prefix: self
+                        .extra_headers_prefix
+                        .clone()
+                        .unwrap_or(defaults.extra_headers_prefix),
                     allowed_names: self.allowed_names.clone().unwrap_or(defaults.allowed_names),
                 };
-                builder = builder.request_header(load(REQUESTHEADER_CLIENT_CA_FILE, path)?, options);
+                builder =
+                    builder.request_header(load(REQUESTHEADER_CLIENT_CA_FILE, path)?, options);
             }
             None => {
                 // Without the CA flag kube-apiserver would take every requestheader-* value
@@ -125,10 +136,16 @@ impl KubeAuthFlags {
                 // mistake, so say so.
                 for (flag, given) in [
                     (REQUESTHEADER_ALLOWED_NAMES, self.allowed_names.is_some()),
-                    (REQUESTHEADER_USERNAME_HEADERS, self.username_headers.is_some()),
+                    (
+                        REQUESTHEADER_USERNAME_HEADERS,
+                        self.username_headers.is_some(),
+                    ),
                     (REQUESTHEADER_UID_HEADERS, self.uid_headers.is_some()),
                     (REQUESTHEADER_GROUP_HEADERS, self.group_headers.is_some()),
-                    (REQUESTHEADER_EXTRA_HEADERS_PREFIX, self.extra_headers_prefix.is_some()),
+                    (
+                        REQUESTHEADER_EXTRA_HEADERS_PREFIX,
+                        self.extra_headers_prefix.is_some(),
+                    ),
                 ] {
                     if given {
                         return Err(ConfigError::new(
@@ -150,7 +167,11 @@ impl KubeAuthFlags {
 /// strict (a bare `"` in an unquoted field, text after a closing quote, or an unterminated
 /// quote is an error, as kube-apiserver would refuse to start). `""` is an empty list.
 fn parse_csv(value: &str) -> Result<Vec<String>, String> {
-    let bad = |what: &str| Err(format!("cannot parse {value:?} as a comma-separated list: {what}"));
+    let bad = |what: &str| {
+        Err(format!(
+            "cannot parse {value:?} as a comma-separated list: {what}"
+        ))
+    };
     // encoding/csv skips empty lines before the first record.
     let input = value.trim_start_matches(['\n', '\r']);
     if input.is_empty() {

@@ -99,8 +99,14 @@ impl<'a> RequestHeaders<'a> {
                 ));
             }
             // A branch-free scan first (it vectorizes); find the byte only for the message.
-            if value.iter().fold(false, |bad, &b| bad | is_forbidden_value_byte(b)) {
-                let pos = value.iter().position(|&b| is_forbidden_value_byte(b)).unwrap_or(0);
+            if value
+                .iter()
+                .fold(false, |bad, &b| bad | is_forbidden_value_byte(b))
+            {
+                let pos = value
+                    .iter()
+                    .position(|&b| is_forbidden_value_byte(b))
+                    .unwrap_or(0);
                 return Err(AuthError::new(
                     Reason::InvalidHeader,
                     format!(
@@ -116,7 +122,10 @@ impl<'a> RequestHeaders<'a> {
 
     /// The trimmed values of every header called `lower_name` (compared ASCII
     /// case-insensitively), in arrival order.
-    pub(crate) fn values<'s>(&'s self, lower_name: &'s [u8]) -> impl Iterator<Item = &'a [u8]> + 's {
+    pub(crate) fn values<'s>(
+        &'s self,
+        lower_name: &'s [u8],
+    ) -> impl Iterator<Item = &'a [u8]> + 's {
         self.pairs
             .iter()
             .filter(move |(n, _)| n.eq_ignore_ascii_case(lower_name))
@@ -131,7 +140,23 @@ const TCHAR: [bool; 256] = {
     while b < 256 {
         let c = b as u8;
         t[b] = c.is_ascii_alphanumeric()
-            || matches!(c, b'!' | b'#' | b'$' | b'%' | b'&' | b'\'' | b'*' | b'+' | b'-' | b'.' | b'^' | b'_' | b'`' | b'|' | b'~');
+            || matches!(
+                c,
+                b'!' | b'#'
+                    | b'$'
+                    | b'%'
+                    | b'&'
+                    | b'\''
+                    | b'*'
+                    | b'+'
+                    | b'-'
+                    | b'.'
+                    | b'^'
+                    | b'_'
+                    | b'`'
+                    | b'|'
+                    | b'~'
+            );
         b += 1;
     }
     t
@@ -149,8 +174,14 @@ fn is_forbidden_value_byte(b: u8) -> bool {
 
 /// Strips leading and trailing SP/HTAB, as Go's header parser does (spec §1.2 rule 5).
 pub(crate) fn trim_ows(v: &[u8]) -> &[u8] {
-    let start = v.iter().position(|&b| b != b' ' && b != b'\t').unwrap_or(v.len());
-    let end = v.iter().rposition(|&b| b != b' ' && b != b'\t').map_or(start, |e| e + 1);
+    let start = v
+        .iter()
+        .position(|&b| b != b' ' && b != b'\t')
+        .unwrap_or(v.len());
+    let end = v
+        .iter()
+        .rposition(|&b| b != b' ' && b != b'\t')
+        .map_or(start, |e| e + 1);
     &v[start..end]
 }
 
@@ -177,7 +208,9 @@ impl ClearSpec {
         let mut prefixes = vec![STANDARD_EXTRA_PREFIX.as_bytes().to_ascii_lowercase()];
         if let Some(rh) = rh {
             let configured = |list: &[HeaderName]| -> Vec<Vec<u8>> {
-                list.iter().filter_map(|h| h.lower().map(<[u8]>::to_vec)).collect()
+                list.iter()
+                    .filter_map(|h| h.lower().map(<[u8]>::to_vec))
+                    .collect()
             };
             for n in configured(&rh.username_headers)
                 .into_iter()
@@ -199,12 +232,16 @@ impl ClearSpec {
 
     /// Exact names (lowercase) to remove.
     pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.names.iter().map(|n| std::str::from_utf8(n).unwrap_or_default())
+        self.names
+            .iter()
+            .map(|n| std::str::from_utf8(n).unwrap_or_default())
     }
 
     /// Name prefixes (lowercase) to remove.
     pub fn prefixes(&self) -> impl Iterator<Item = &str> {
-        self.prefixes.iter().map(|n| std::str::from_utf8(n).unwrap_or_default())
+        self.prefixes
+            .iter()
+            .map(|n| std::str::from_utf8(n).unwrap_or_default())
     }
 
     /// Whether a header of this name must be removed.

@@ -24,7 +24,9 @@ pub fn extract_identity(
     let uid = first_non_empty(&config.uid_headers, headers)?.unwrap_or_default();
     let mut groups = Vec::new();
     for header in &config.group_headers {
-        let Some(lower) = header.lower() else { continue };
+        let Some(lower) = header.lower() else {
+            continue;
+        };
         for value in headers.values(lower) {
             if !value.is_empty() {
                 groups.push(utf8(value, header.as_str())?);
@@ -46,7 +48,9 @@ fn first_non_empty(
     headers: &RequestHeaders<'_>,
 ) -> Result<Option<String>, AuthError> {
     for header in names {
-        let Some(lower) = header.lower() else { continue };
+        let Some(lower) = header.lower() else {
+            continue;
+        };
         if let Some(first) = headers.values(lower).next() {
             if !first.is_empty() {
                 return utf8(first, header.as_str()).map(Some);
@@ -64,7 +68,9 @@ fn extract_extra(
 ) -> Result<BTreeMap<String, Vec<String>>, AuthError> {
     let mut extra: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for prefix in prefixes {
-        let Some(lower) = prefix.lower() else { continue };
+        let Some(lower) = prefix.lower() else {
+            continue;
+        };
         for (name, value) in headers.pairs() {
             if name.len() < lower.len() || !name[..lower.len()].eq_ignore_ascii_case(lower) {
                 continue;
@@ -128,8 +134,14 @@ fn utf8(value: &[u8], header: &str) -> Result<String, AuthError> {
 }
 
 /// For `--explain`: what the request-header authenticator does with each header line.
-pub fn describe_header_use(config: &RequestHeaderConfig, headers: &RequestHeaders<'_>) -> Vec<String> {
-    let role_of = |list: &[HeaderName], name: &[u8]| list.iter().position(|h| h.lower().is_some_and(|l| name.eq_ignore_ascii_case(l)));
+pub fn describe_header_use(
+    config: &RequestHeaderConfig,
+    headers: &RequestHeaders<'_>,
+) -> Vec<String> {
+    let role_of = |list: &[HeaderName], name: &[u8]| {
+        list.iter()
+            .position(|h| h.lower().is_some_and(|l| name.eq_ignore_ascii_case(l)))
+    };
     let mut seen: Vec<Vec<u8>> = Vec::new();
     let mut lines = Vec::new();
     for (i, (name, value)) in headers.pairs().iter().enumerate() {
@@ -138,9 +150,17 @@ pub fn describe_header_use(config: &RequestHeaderConfig, headers: &RequestHeader
         if first_line {
             seen.push(lower.clone());
         }
-        let shown = format!("#{} {}: {:?}", i + 1, String::from_utf8_lossy(name), String::from_utf8_lossy(trim_ows(value)));
+        let shown = format!(
+            "#{} {}: {:?}",
+            i + 1,
+            String::from_utf8_lossy(name),
+            String::from_utf8_lossy(trim_ows(value))
+        );
         let mut uses = Vec::new();
-        for (list, what) in [(&config.username_headers, "username"), (&config.uid_headers, "uid")] {
+        for (list, what) in [
+            (&config.username_headers, "username"),
+            (&config.uid_headers, "uid"),
+        ] {
             if let Some(pos) = role_of(list, name) {
                 uses.push(if !first_line {
                     format!("{what} header #{}: ignored, only the first value counts", pos + 1)
@@ -152,7 +172,11 @@ pub fn describe_header_use(config: &RequestHeaderConfig, headers: &RequestHeader
             }
         }
         if role_of(&config.group_headers, name).is_some() {
-            uses.push(if trim_ows(value).is_empty() { "group: empty value dropped".into() } else { "group".to_string() });
+            uses.push(if trim_ows(value).is_empty() {
+                "group: empty value dropped".into()
+            } else {
+                "group".to_string()
+            });
         }
         for prefix in &config.extra_prefixes {
             if let Some(l) = prefix.lower() {

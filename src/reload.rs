@@ -29,6 +29,9 @@ use crate::configmap::config_from_configmap;
 use crate::flags::KubeAuthFlags;
 use crate::headers::RequestHeaders;
 
+/// The files of a source, as (path, contents).
+type SourceFiles = Vec<(String, Vec<u8>)>;
+
 /// Where a reloadable configuration comes from.
 #[derive(Clone, Debug)]
 pub enum ConfigSource {
@@ -52,7 +55,7 @@ impl ConfigSource {
     }
 
     /// Reads every file once; returns their contents and a digest over all of them.
-    fn read(&self) -> Result<(Vec<(String, Vec<u8>)>, [u8; 32]), ConfigError> {
+    fn read(&self) -> Result<(SourceFiles, [u8; 32]), ConfigError> {
         let mut h = Sha256::new();
         let mut files = Vec::new();
         for path in self.paths() {
@@ -157,7 +160,10 @@ impl Authenticator {
 
     /// Loads `source` now (an error here is fatal: there is no last good configuration yet)
     /// and re-checks it at most every `options.reload_interval` on the request path.
-    pub fn from_source(source: ConfigSource, options: AuthenticatorOptions) -> Result<Authenticator, ConfigError> {
+    pub fn from_source(
+        source: ConfigSource,
+        options: AuthenticatorOptions,
+    ) -> Result<Authenticator, ConfigError> {
         let (files, digest) = source.read()?;
         let config = source.build(&files)?;
         let interval = i64::try_from(options.reload_interval.as_secs()).unwrap_or(i64::MAX);
@@ -190,7 +196,9 @@ impl Authenticator {
     /// Checks the file-backed source now. `Ok(true)` when a new configuration was swapped in;
     /// `Err` when the files changed but do not load (the last good configuration stays).
     pub fn check_source(&self) -> Result<bool, ConfigError> {
-        let Some(watched) = &self.watched else { return Ok(false) };
+        let Some(watched) = &self.watched else {
+            return Ok(false);
+        };
         let mut last = watched.last_digest.lock();
         let result = watched.source.read().and_then(|(files, digest)| {
             if digest == *last {
@@ -254,7 +262,11 @@ impl Authenticator {
     /// Per-connection path, step 2: the header step for one request. When the configuration
     /// changed since the handle was verified, or a certificate of its path expired, the handle
     /// is verified again (and updated) before anything is trusted.
-    pub fn authenticate(&self, peer: &mut PeerVerification, headers: &RequestHeaders<'_>) -> Authentication {
+    pub fn authenticate(
+        &self,
+        peer: &mut PeerVerification,
+        headers: &RequestHeaders<'_>,
+    ) -> Authentication {
         let now = self.clock.now();
         self.maybe_check_source(now.as_secs() as i64);
         let config = self.current.load();
@@ -274,7 +286,11 @@ impl Authenticator {
 
     /// Digest-cache path, for hosts without per-connection state: the chain is looked up by
     /// its digest; a miss verifies it and files the verdict.
-    pub fn authenticate_chain(&self, chain: &[CertificateDer<'_>], headers: &RequestHeaders<'_>) -> Authentication {
+    pub fn authenticate_chain(
+        &self,
+        chain: &[CertificateDer<'_>],
+        headers: &RequestHeaders<'_>,
+    ) -> Authentication {
         let now = self.clock.now();
         let now_secs = now.as_secs() as i64;
         self.maybe_check_source(now_secs);
@@ -295,7 +311,9 @@ impl Authenticator {
         if chain.len() == 1 && !matches!(hit, Lookup::Hit((true, _))) {
             let leaf_key = ChainDigest::of_leaf(&chain[0]);
             if let Lookup::Hit(result) =
-                cache.with_entry(&leaf_key, generation, now_secs, true, |v| (true, config.decide(v, headers)))
+                cache.with_entry(&leaf_key, generation, now_secs, true, |v| {
+                    (true, config.decide(v, headers))
+                })
             {
                 hit = Lookup::Hit(result);
             }
@@ -321,7 +339,10 @@ impl Authenticator {
 
     /// Cache counters (all zero without a cache).
     pub fn cache_stats(&self) -> CacheStats {
-        self.cache.as_ref().map(DecisionCache::stats).unwrap_or_default()
+        self.cache
+            .as_ref()
+            .map(DecisionCache::stats)
+            .unwrap_or_default()
     }
 
     pub fn cache(&self) -> Option<&DecisionCache> {

@@ -9,6 +9,7 @@
 //! - for the trust anchor: validity, EKU, basicConstraints/KeyUsage as issuer, pathLen and
 //!   unhandled critical extensions, considering every bundle certificate that matches the
 //!   anchor (rules 9–12).
+//!
 //! It also implements rule 13 (a leaf byte-identical to a bundle certificate is the whole chain).
 
 #![allow(deprecated)] // webpki's unit error variants are what a path callback can return
@@ -22,7 +23,6 @@ use x509_parser::certificate::X509CertificateParser;
 use x509_parser::extensions::KeyUsage;
 use x509_parser::nom::Parser;
 use x509_parser::prelude::{FromDer, X509Certificate};
-
 
 use crate::bundle::CaBundle;
 use crate::certinfo::{rfc3339, CertFacts, Validity};
@@ -76,7 +76,9 @@ impl webpki::ExtendedKeyUsageValidator for GoClientAuthEku {
         for id in iter {
             let id = id?;
             any = true;
-            if id == webpki::KeyPurposeId::new(EKU_CLIENT_AUTH) || id == webpki::KeyPurposeId::new(EKU_ANY) {
+            if id == webpki::KeyPurposeId::new(EKU_CLIENT_AUTH)
+                || id == webpki::KeyPurposeId::new(EKU_ANY)
+            {
                 return Ok(());
             }
         }
@@ -121,7 +123,10 @@ pub(crate) fn leaf_facts(der: &[u8]) -> Result<LeafFacts, AuthError> {
     use x509_parser::der_parser::asn1_rs::{Any, Class, FromDer as _};
     use x509_parser::prelude::{Validity as X509Validity, X509Name};
     let malformed = |what: &str| {
-        AuthError::new(Reason::MalformedCertificate, format!("the client certificate cannot be parsed: {what}"))
+        AuthError::new(
+            Reason::MalformedCertificate,
+            format!("the client certificate cannot be parsed: {what}"),
+        )
     };
     let (_, certificate) = Any::from_der(der).map_err(|_| malformed("not a DER SEQUENCE"))?;
     let (_, tbs) = Any::from_der(certificate.data).map_err(|_| malformed("no TBSCertificate"))?;
@@ -155,7 +160,10 @@ pub(crate) fn verify_chain_and_leaf(
     limits: &Limits,
 ) -> Result<(VerifiedChain, LeafFacts), AuthError> {
     let Some(leaf_der) = presented.first() else {
-        return Err(AuthError::new(Reason::MalformedCertificate, "no certificate was presented"));
+        return Err(AuthError::new(
+            Reason::MalformedCertificate,
+            "no certificate was presented",
+        ));
     };
     if presented.len() > limits.max_chain_certificates {
         return Err(AuthError::new(
@@ -189,8 +197,15 @@ pub(crate) fn verify_chain_and_leaf(
     let leaf = leaf_facts(leaf_der)?;
     if let Some(i) = bundle.find_identical(leaf_der) {
         let facts = &bundle.certificates()[i].facts;
-        check_time(facts, now_secs, "the client certificate (itself a CA bundle certificate)")?;
-        check_eku(facts, "the client certificate (itself a CA bundle certificate)")?;
+        check_time(
+            facts,
+            now_secs,
+            "the client certificate (itself a CA bundle certificate)",
+        )?;
+        check_eku(
+            facts,
+            "the client certificate (itself a CA bundle certificate)",
+        )?;
         if let Some(oid) = &facts.unhandled_critical {
             return Err(AuthError::new(
                 Reason::UnhandledCriticalExtension,
@@ -213,18 +228,27 @@ pub(crate) fn verify_chain_and_leaf(
             Reason::UnknownAuthority => Reason::MalformedCertificate,
             other => other,
         };
-        AuthError::new(reason, format!("the client certificate is not acceptable: {}", describe(&e)))
+        AuthError::new(
+            reason,
+            format!("the client certificate is not acceptable: {}", describe(&e)),
+        )
     })?;
     let intermediates = &presented[1..];
     // Go's TLS server parses every presented certificate and fails the handshake on one it
     // cannot parse; webpki would merely skip it. Refuse such a chain outright.
     for (i, der) in intermediates.iter().enumerate() {
-        match X509CertificateParser::new().with_deep_parse_extensions(false).parse(der) {
-            Ok((rest, _)) if rest.is_empty() => {}
+        match X509CertificateParser::new()
+            .with_deep_parse_extensions(false)
+            .parse(der)
+        {
+            Ok(([], _)) => {}
             Ok(_) => {
                 return Err(AuthError::new(
                     Reason::MalformedCertificate,
-                    format!("presented certificate #{} has trailing data after the certificate", i + 2),
+                    format!(
+                        "presented certificate #{} has trailing data after the certificate",
+                        i + 2
+                    ),
                 ))
             }
             Err(e) => {
@@ -263,7 +287,10 @@ pub(crate) fn verify_chain_and_leaf(
     ) {
         Ok(_) => match accepted.into_inner() {
             Some(v) => Ok((v, leaf)),
-            None => Err(AuthError::new(Reason::InternalError, "verified path was not recorded")),
+            None => Err(AuthError::new(
+                Reason::InternalError,
+                "verified path was not recorded",
+            )),
         },
         Err(e) => {
             let reason = map_webpki_error(&e);
@@ -275,7 +302,10 @@ pub(crate) fn verify_chain_and_leaf(
                     return Err(AuthError::new(Reason::UnsupportedAlgorithm, message));
                 }
             }
-            Err(AuthError::new(reason, explain_failure(&e, reason, presented, bundle, now_secs)))
+            Err(AuthError::new(
+                reason,
+                explain_failure(&e, reason, presented, bundle, now_secs),
+            ))
         }
     }
 }
@@ -295,17 +325,35 @@ fn check_path_extras(
         // webpki has checked basicConstraints (CA=true, pathLen) of intermediates; Go also
         // requires keyCertSign when a KeyUsage extension is present.
         let der = cert.der();
-        let parsed = lean_parse(der.as_ref())
-            .map_err(|e| (AuthError::new(Reason::MalformedCertificate, e), WebpkiError::BadDer))?;
-        if let Some(ext) = parsed.extensions().iter().find(|e| e.oid == x509_parser::oid_registry::OID_X509_EXT_KEY_USAGE) {
+        let parsed = lean_parse(der.as_ref()).map_err(|e| {
+            (
+                AuthError::new(Reason::MalformedCertificate, e),
+                WebpkiError::BadDer,
+            )
+        })?;
+        if let Some(ext) = parsed
+            .extensions()
+            .iter()
+            .find(|e| e.oid == x509_parser::oid_registry::OID_X509_EXT_KEY_USAGE)
+        {
             let ku = KeyUsage::from_der(ext.value).map(|(_, k)| k).map_err(|e| {
-                (AuthError::new(Reason::MalformedCertificate, format!("intermediate #{}: bad KeyUsage: {e}", i + 1)), WebpkiError::BadDer)
+                (
+                    AuthError::new(
+                        Reason::MalformedCertificate,
+                        format!("intermediate #{}: bad KeyUsage: {e}", i + 1),
+                    ),
+                    WebpkiError::BadDer,
+                )
             })?;
             if ku.flags != 0 && !ku.key_cert_sign() {
                 return Err((
                     AuthError::new(
                         Reason::IssuerNotCa,
-                        format!("intermediate #{} {:?} has a KeyUsage extension without keyCertSign", i + 1, parsed.subject().to_string()),
+                        format!(
+                            "intermediate #{} {:?} has a KeyUsage extension without keyCertSign",
+                            i + 1,
+                            parsed.subject().to_string()
+                        ),
                     ),
                     WebpkiError::EndEntityUsedAsCa,
                 ));
@@ -335,25 +383,36 @@ fn check_path_extras(
     }
     Err(first_refusal.unwrap_or_else(|| {
         (
-            AuthError::new(Reason::InternalError, "webpki chose an anchor that is not in the bundle"),
+            AuthError::new(
+                Reason::InternalError,
+                "webpki chose an anchor that is not in the bundle",
+            ),
             WebpkiError::UnknownIssuer,
         )
     }))
 }
 
 /// Go's rules for the root (spec §3.3 rules 9–12).
-fn check_anchor(facts: &CertFacts, intermediates: usize, now: i64) -> Result<(), (AuthError, WebpkiError)> {
+fn check_anchor(
+    facts: &CertFacts,
+    intermediates: usize,
+    now: i64,
+) -> Result<(), (AuthError, WebpkiError)> {
     let what = format!("the CA certificate {:?}", facts.display_name());
     check_time(facts, now, &what).map_err(|e| {
         let w = if e.reason == Reason::CertificateExpired {
             WebpkiError::CertExpired {
                 time: UnixTime::since_unix_epoch(std::time::Duration::from_secs(now.max(0) as u64)),
-                not_after: UnixTime::since_unix_epoch(std::time::Duration::from_secs(facts.not_after.max(0) as u64)),
+                not_after: UnixTime::since_unix_epoch(std::time::Duration::from_secs(
+                    facts.not_after.max(0) as u64,
+                )),
             }
         } else {
             WebpkiError::CertNotValidYet {
                 time: UnixTime::since_unix_epoch(std::time::Duration::from_secs(now.max(0) as u64)),
-                not_before: UnixTime::since_unix_epoch(std::time::Duration::from_secs(facts.not_before.max(0) as u64)),
+                not_before: UnixTime::since_unix_epoch(std::time::Duration::from_secs(
+                    facts.not_before.max(0) as u64,
+                )),
             }
         };
         (e, w)
@@ -479,9 +538,11 @@ fn describe(e: &WebpkiError) -> String {
         E::UnsupportedSignatureAlgorithm
         | E::UnsupportedSignatureAlgorithmContext(_)
         | E::UnsupportedSignatureAlgorithmForPublicKey
-        | E::UnsupportedSignatureAlgorithmForPublicKeyContext(_) => "a signature on the path uses an \
+        | E::UnsupportedSignatureAlgorithmForPublicKeyContext(_) => {
+            "a signature on the path uses an \
              algorithm or key that is not accepted (SHA-1 and RSA keys under 2048 bits are refused)"
-            .into(),
+                .into()
+        }
         E::UnsupportedCriticalExtension => {
             "a certificate on the path has a critical extension that is not understood".into()
         }
@@ -507,9 +568,14 @@ fn describe(e: &WebpkiError) -> String {
 /// cause (Go accepts 1024 bits and more; frontproxy does not).
 fn small_rsa_key(presented: &[CertificateDer<'_>], bundle: &CaBundle) -> Option<String> {
     use x509_parser::public_key::PublicKey;
-    let ders = presented.iter().map(|c| c.as_ref()).chain(bundle.certificates().iter().map(|c| c.der.as_ref()));
+    let ders = presented
+        .iter()
+        .map(|c| c.as_ref())
+        .chain(bundle.certificates().iter().map(|c| c.der.as_ref()));
     for der in ders {
-        let Ok((_, cert)) = X509Certificate::from_der(der) else { continue };
+        let Ok((_, cert)) = X509Certificate::from_der(der) else {
+            continue;
+        };
         if let Ok(PublicKey::RSA(key)) = cert.public_key().parsed() {
             let bits = key.key_size();
             if bits < 2048 {
@@ -532,12 +598,20 @@ fn explain_failure(
     bundle: &CaBundle,
     now: i64,
 ) -> String {
-    let position = |i: usize| if i == 0 { "the client certificate".to_string() } else { format!("presented intermediate #{i}") };
+    let position = |i: usize| {
+        if i == 0 {
+            "the client certificate".to_string()
+        } else {
+            format!("presented intermediate #{i}")
+        }
+    };
     match reason {
         Reason::CertificateExpired | Reason::CertificateNotYetValid => {
             for (i, der) in presented.iter().enumerate() {
                 if let Ok(f) = CertFacts::from_der(der) {
-                    if let Err(err) = check_time(&f, now, &format!("{} {:?}", position(i), f.display_name())) {
+                    if let Err(err) =
+                        check_time(&f, now, &format!("{} {:?}", position(i), f.display_name()))
+                    {
                         if err.reason == reason {
                             return err.message;
                         }
@@ -549,7 +623,9 @@ fn explain_failure(
         Reason::UsageNotAllowed => {
             for (i, der) in presented.iter().enumerate() {
                 if let Ok(f) = CertFacts::from_der(der) {
-                    if let Err(err) = check_eku(&f, &format!("{} {:?}", position(i), f.display_name())) {
+                    if let Err(err) =
+                        check_eku(&f, &format!("{} {:?}", position(i), f.display_name()))
+                    {
                         return err.message;
                     }
                 }

@@ -17,34 +17,60 @@ pub const CREDENTIAL_ID_KEY: &str = "authentication.kubernetes.io/credential-id"
 
 /// Converts a verified leaf into a user. `Ok(None)` is NO-OPINION (empty CN).
 pub fn user_from_certificate(leaf_der: &[u8]) -> Result<Option<UserInfo>, AuthError> {
-    let (_, cert) = X509Certificate::from_der(leaf_der)
-        .map_err(|e| AuthError::new(Reason::MalformedCertificate, format!("the client certificate cannot be parsed: {e}")))?;
+    let (_, cert) = X509Certificate::from_der(leaf_der).map_err(|e| {
+        AuthError::new(
+            Reason::MalformedCertificate,
+            format!("the client certificate cannot be parsed: {e}"),
+        )
+    })?;
     let unreadable = |e: String| AuthError::new(Reason::CommonNameUnreadable, e);
     let name = match last_common_name(&cert).map_err(unreadable)? {
         Some(cn) if !cn.is_empty() => cn,
         _ => return Ok(None),
     };
-    let groups = subject_strings(&cert, &x509_parser::oid_registry::OID_X509_ORGANIZATION_NAME).map_err(unreadable)?;
+    let groups = subject_strings(
+        &cert,
+        &x509_parser::oid_registry::OID_X509_ORGANIZATION_NAME,
+    )
+    .map_err(unreadable)?;
     let uid = read_uid(&cert)?;
     let mut extra = BTreeMap::new();
     extra.insert(
         CREDENTIAL_ID_KEY.to_string(),
-        vec![format!("X509SHA256={}", hex::encode(Sha256::digest(leaf_der)))],
+        vec![format!(
+            "X509SHA256={}",
+            hex::encode(Sha256::digest(leaf_der))
+        )],
     );
-    Ok(Some(UserInfo { name, uid, groups, extra }))
+    Ok(Some(UserInfo {
+        name,
+        uid,
+        groups,
+        extra,
+    }))
 }
 
 /// UID rules (spec §3.2 rule 7): none → ""; exactly one string → it, but not empty; a
 /// non-string value or several attributes → error.
 fn read_uid(cert: &X509Certificate<'_>) -> Result<String, AuthError> {
     let oid = Oid::from(&[1, 3, 6, 1, 4, 1, 57683, 2]).expect("static OID");
-    let attrs: Vec<_> = cert.subject().iter_attributes().filter(|a| a.attr_type() == &oid).collect();
+    let attrs: Vec<_> = cert
+        .subject()
+        .iter_attributes()
+        .filter(|a| a.attr_type() == &oid)
+        .collect();
     match attrs.as_slice() {
         [] => Ok(String::new()),
         [one] => match attribute_string(one) {
-            Some(s) if s.is_empty() => Err(AuthError::new(Reason::InvalidCertificateUid, "UID cannot be an empty string")),
+            Some(s) if s.is_empty() => Err(AuthError::new(
+                Reason::InvalidCertificateUid,
+                "UID cannot be an empty string",
+            )),
             Some(s) => Ok(s),
-            None => Err(AuthError::new(Reason::InvalidCertificateUid, "unable to parse UID into a string")),
+            None => Err(AuthError::new(
+                Reason::InvalidCertificateUid,
+                "unable to parse UID into a string",
+            )),
         },
         many => Err(AuthError::new(
             Reason::InvalidCertificateUid,

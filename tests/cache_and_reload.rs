@@ -40,7 +40,11 @@ fn config_for(root: &Issued) -> AuthConfig {
         .unwrap()
 }
 
-fn authenticator(config: AuthConfig, clock: &Arc<ManualClock>, cache: CacheOptions) -> Authenticator {
+fn authenticator(
+    config: AuthConfig,
+    clock: &Arc<ManualClock>,
+    cache: CacheOptions,
+) -> Authenticator {
     Authenticator::with_options(
         config,
         AuthenticatorOptions {
@@ -72,7 +76,8 @@ struct TimedPki {
 }
 
 fn timed_pki(root_after: i64, inter_after: i64, leaf_after: i64) -> TimedPki {
-    let t0 = OffsetDateTime::from_unix_timestamp(OffsetDateTime::now_utc().unix_timestamp()).unwrap();
+    let t0 =
+        OffsetDateTime::from_unix_timestamp(OffsetDateTime::now_utc().unix_timestamp()).unwrap();
     let nb = t0 - Duration::hours(1);
     let root = self_signed(
         ca_spec("cache-root").validity(nb, t0 + Duration::seconds(root_after)),
@@ -88,7 +93,12 @@ fn timed_pki(root_after: i64, inter_after: i64, leaf_after: i64) -> TimedPki {
         KeyKind::EcdsaP256.pooled(2),
         &intermediate,
     );
-    TimedPki { t0, root, intermediate, leaf }
+    TimedPki {
+        t0,
+        root,
+        intermediate,
+        leaf,
+    }
 }
 
 #[test]
@@ -104,20 +114,34 @@ fn cache_hit_requires_every_certificate_of_the_chain_to_match() {
     // Same leaf, a different (untrusted) intermediate with the same name and key: the digest
     // differs, so the chain is verified on its own — and fails.
     let other_root = self_signed(ca_spec("cache-root"), KeyKind::EcdsaP256.pooled(5));
-    let forged_intermediate = issue(intermediate_spec("cache-intermediate"), KeyKind::EcdsaP256.pooled(1), &other_root);
+    let forged_intermediate = issue(
+        intermediate_spec("cache-intermediate"),
+        KeyKind::EcdsaP256.pooled(1),
+        &other_root,
+    );
     let forged = vec![pki.leaf.der(), forged_intermediate.der()];
     let r = auth.authenticate_chain(&forged, &headers());
-    assert!(!r.from_cache, "a chain differing in its intermediate must not hit");
+    assert!(
+        !r.from_cache,
+        "a chain differing in its intermediate must not hit"
+    );
     // The forged intermediate names the trusted root as issuer but was signed by another key.
     assert_eq!(reason(&r), Some(Reason::BadSignature));
 
     // A different leaf under the same intermediate: its own verdict.
-    let other_leaf = issue(client_leaf_spec("front-proxy-client"), KeyKind::EcdsaP256.pooled(3), &pki.intermediate);
+    let other_leaf = issue(
+        client_leaf_spec("front-proxy-client"),
+        KeyKind::EcdsaP256.pooled(3),
+        &pki.intermediate,
+    );
     let r = auth.authenticate_chain(&ders(&[&other_leaf, &pki.intermediate]), &headers());
     assert!(!r.from_cache && is_alice(&r));
 
     // An extra certificate appended changes the digest too.
-    let r = auth.authenticate_chain(&ders(&[&pki.leaf, &pki.intermediate, &pki.root]), &headers());
+    let r = auth.authenticate_chain(
+        &ders(&[&pki.leaf, &pki.intermediate, &pki.root]),
+        &headers(),
+    );
     assert!(!r.from_cache && is_alice(&r));
     let stats = auth.cache_stats();
     assert_eq!(stats.hits, 1);
@@ -154,17 +178,33 @@ fn cached_positive_verdict_ends_at_the_earliest_not_after_on_the_path() {
     ] {
         let pki = timed_pki(root_after, inter_after, leaf_after);
         let clock = Arc::new(ManualClock::new(at(pki.t0)));
-        let auth = authenticator(config_for(&pki.root), &clock, CacheOptions { positive_ttl: StdDuration::from_secs(86_400), ..CacheOptions::default() });
+        let auth = authenticator(
+            config_for(&pki.root),
+            &clock,
+            CacheOptions {
+                positive_ttl: StdDuration::from_secs(86_400),
+                ..CacheOptions::default()
+            },
+        );
         let chain = ders(&[&pki.leaf, &pki.intermediate]);
-        assert!(is_alice(&auth.authenticate_chain(&chain, &headers())), "{name}");
+        assert!(
+            is_alice(&auth.authenticate_chain(&chain, &headers())),
+            "{name}"
+        );
 
         clock.set(at(pki.t0 + Duration::seconds(1_000)));
         let r = auth.authenticate_chain(&chain, &headers());
-        assert!(r.from_cache && is_alice(&r), "{name}: still valid at notAfter itself");
+        assert!(
+            r.from_cache && is_alice(&r),
+            "{name}: still valid at notAfter itself"
+        );
 
         clock.set(at(pki.t0 + Duration::seconds(1_001)));
         let r = auth.authenticate_chain(&chain, &headers());
-        assert!(!r.from_cache, "{name}: the entry must not outlive the earliest notAfter");
+        assert!(
+            !r.from_cache,
+            "{name}: the entry must not outlive the earliest notAfter"
+        );
         assert_eq!(reason(&r), Some(Reason::CertificateExpired), "{name}");
     }
 }
@@ -173,7 +213,14 @@ fn cached_positive_verdict_ends_at_the_earliest_not_after_on_the_path() {
 fn positive_ttl_bounds_an_entry_even_when_certificates_live_longer() {
     let pki = timed_pki(100_000, 100_000, 100_000);
     let clock = Arc::new(ManualClock::new(at(pki.t0)));
-    let auth = authenticator(config_for(&pki.root), &clock, CacheOptions { positive_ttl: StdDuration::from_secs(60), ..CacheOptions::default() });
+    let auth = authenticator(
+        config_for(&pki.root),
+        &clock,
+        CacheOptions {
+            positive_ttl: StdDuration::from_secs(60),
+            ..CacheOptions::default()
+        },
+    );
     let chain = ders(&[&pki.leaf, &pki.intermediate]);
     auth.authenticate_chain(&chain, &headers());
     clock.advance(60);
@@ -186,27 +233,49 @@ fn positive_ttl_bounds_an_entry_even_when_certificates_live_longer() {
 #[test]
 fn negative_verdicts_are_short_lived_and_never_outlive_a_time_dependent_reason() {
     // Not yet valid: rejected now, accepted as soon as notBefore passes (no cached rejection).
-    let t0 = OffsetDateTime::from_unix_timestamp(OffsetDateTime::now_utc().unix_timestamp()).unwrap();
+    let t0 =
+        OffsetDateTime::from_unix_timestamp(OffsetDateTime::now_utc().unix_timestamp()).unwrap();
     let root = self_signed(ca_spec("nyv-root"), KeyKind::EcdsaP256.pooled(0));
     let leaf = issue(
-        client_leaf_spec("front-proxy-client").validity(t0 + Duration::seconds(30), t0 + Duration::days(1)),
+        client_leaf_spec("front-proxy-client")
+            .validity(t0 + Duration::seconds(30), t0 + Duration::days(1)),
         KeyKind::EcdsaP256.pooled(2),
         &root,
     );
     let clock = Arc::new(ManualClock::new(at(t0)));
     let auth = authenticator(config_for(&root), &clock, CacheOptions::default());
     let chain = vec![leaf.der()];
-    assert_eq!(reason(&auth.authenticate_chain(&chain, &headers())), Some(Reason::CertificateNotYetValid));
+    assert_eq!(
+        reason(&auth.authenticate_chain(&chain, &headers())),
+        Some(Reason::CertificateNotYetValid)
+    );
     clock.set(at(t0 + Duration::seconds(30)));
     let r = auth.authenticate_chain(&chain, &headers());
-    assert!(!r.from_cache && is_alice(&r), "a not-yet-valid rejection must not be served after notBefore");
+    assert!(
+        !r.from_cache && is_alice(&r),
+        "a not-yet-valid rejection must not be served after notBefore"
+    );
 
     // A reason that does not depend on time is cached, for negative_ttl only.
     let stranger = self_signed(ca_spec("stranger"), KeyKind::EcdsaP256.pooled(7));
-    let stranger_leaf = issue(client_leaf_spec("front-proxy-client"), KeyKind::EcdsaP256.pooled(8), &stranger);
-    let auth = authenticator(config_for(&root), &clock, CacheOptions { negative_ttl: StdDuration::from_secs(5), ..CacheOptions::default() });
+    let stranger_leaf = issue(
+        client_leaf_spec("front-proxy-client"),
+        KeyKind::EcdsaP256.pooled(8),
+        &stranger,
+    );
+    let auth = authenticator(
+        config_for(&root),
+        &clock,
+        CacheOptions {
+            negative_ttl: StdDuration::from_secs(5),
+            ..CacheOptions::default()
+        },
+    );
     let chain = vec![stranger_leaf.der()];
-    assert_eq!(reason(&auth.authenticate_chain(&chain, &headers())), Some(Reason::UnknownAuthority));
+    assert_eq!(
+        reason(&auth.authenticate_chain(&chain, &headers())),
+        Some(Reason::UnknownAuthority)
+    );
     clock.advance(5);
     let r = auth.authenticate_chain(&chain, &headers());
     assert!(r.from_cache);
@@ -223,9 +292,15 @@ fn resumed_session_presenting_only_the_leaf_reuses_a_positive_verdict_only() {
     let leaf_only = vec![pki.leaf.der()];
 
     // Never seen with its intermediate: the leaf alone cannot be verified.
-    assert_eq!(reason(&auth.authenticate_chain(&leaf_only, &headers())), Some(Reason::UnknownAuthority));
+    assert_eq!(
+        reason(&auth.authenticate_chain(&leaf_only, &headers())),
+        Some(Reason::UnknownAuthority)
+    );
     // Verified once with the full chain ...
-    assert!(is_alice(&auth.authenticate_chain(&ders(&[&pki.leaf, &pki.intermediate]), &headers())));
+    assert!(is_alice(&auth.authenticate_chain(
+        &ders(&[&pki.leaf, &pki.intermediate]),
+        &headers()
+    )));
     // ... then the resumed session (leaf only) is accepted from the cache, although a negative
     // verdict for the leaf alone was cached before.
     let r = auth.authenticate_chain(&leaf_only, &headers());
@@ -233,14 +308,25 @@ fn resumed_session_presenting_only_the_leaf_reuses_a_positive_verdict_only() {
 
     // The leaf-only entry obeys the same window: past the earliest notAfter it is gone.
     clock.advance(100_001);
-    assert_ne!(reason(&auth.authenticate_chain(&leaf_only, &headers())), None);
+    assert_ne!(
+        reason(&auth.authenticate_chain(&leaf_only, &headers())),
+        None
+    );
 
     // A negative verdict for a full chain is never reused for its leaf alone.
     let pki = timed_pki(100_000, 100_000, 100_000);
     let clock = Arc::new(ManualClock::new(at(pki.t0)));
     let auth = authenticator(config_for(&pki.root), &clock, CacheOptions::default());
     let other = self_signed(ca_spec("other"), KeyKind::EcdsaP256.pooled(9));
-    let untrusted_chain = vec![pki.leaf.der(), issue(intermediate_spec("cache-intermediate"), KeyKind::EcdsaP256.pooled(1), &other).der()];
+    let untrusted_chain = vec![
+        pki.leaf.der(),
+        issue(
+            intermediate_spec("cache-intermediate"),
+            KeyKind::EcdsaP256.pooled(1),
+            &other,
+        )
+        .der(),
+    ];
     assert!(reason(&auth.authenticate_chain(&untrusted_chain, &headers())).is_some());
     let r = auth.authenticate_chain(&leaf_only, &headers());
     assert!(!r.from_cache);
@@ -253,23 +339,41 @@ fn the_cache_is_bounded_in_entries_and_bytes_and_evicts() {
     let config = config_for(&pki.root);
     let now = at(pki.t0);
     let verdict = config.verify_peer(&ders(&[&pki.leaf, &pki.intermediate]), now);
-    let cache = DecisionCache::new(CacheOptions { max_entries: 64, shards: 4, ..CacheOptions::default() });
+    let cache = DecisionCache::new(CacheOptions {
+        max_entries: 64,
+        shards: 4,
+        ..CacheOptions::default()
+    });
     let single = vec![pki.leaf.der()];
     for i in 0u64..5_000 {
         let mut digest = [0u8; 32];
         digest[..8].copy_from_slice(&i.to_le_bytes());
         digest[24..].copy_from_slice(&i.wrapping_mul(0x9E37_79B9_7F4A_7C15).to_le_bytes());
-        cache.insert(&single, frontproxy::ChainDigest(digest), &verdict, now.as_secs() as i64);
+        cache.insert(
+            &single,
+            frontproxy::ChainDigest(digest),
+            &verdict,
+            now.as_secs() as i64,
+        );
     }
     let stats = cache.stats();
     assert!(stats.entries <= 64, "{stats:?}");
     assert!(stats.evictions >= 5_000 - 64, "{stats:?}");
 
-    let by_bytes = DecisionCache::new(CacheOptions { max_bytes: 16 * 1024, shards: 1, ..CacheOptions::default() });
+    let by_bytes = DecisionCache::new(CacheOptions {
+        max_bytes: 16 * 1024,
+        shards: 1,
+        ..CacheOptions::default()
+    });
     for i in 0u64..5_000 {
         let mut digest = [7u8; 32];
         digest[..8].copy_from_slice(&i.to_le_bytes());
-        by_bytes.insert(&single, frontproxy::ChainDigest(digest), &verdict, now.as_secs() as i64);
+        by_bytes.insert(
+            &single,
+            frontproxy::ChainDigest(digest),
+            &verdict,
+            now.as_secs() as i64,
+        );
     }
     let stats = by_bytes.stats();
     assert!(stats.bytes <= 16 * 1024, "{stats:?}");
@@ -286,18 +390,31 @@ fn per_connection_handle_renews_on_reload_and_expires_with_its_path() {
     let verified_at = peer.verified_at();
     clock.advance(10);
     assert!(is_alice(&auth.authenticate(&mut peer, &headers())));
-    assert_eq!(peer.verified_at(), verified_at, "inside its window the handle is reused");
+    assert_eq!(
+        peer.verified_at(),
+        verified_at,
+        "inside its window the handle is reused"
+    );
 
     // Past the intermediate's notAfter the handle is verified again and fails.
     clock.set(at(pki.t0 + Duration::seconds(1_001)));
-    assert_eq!(reason(&auth.authenticate(&mut peer, &headers())), Some(Reason::CertificateExpired));
+    assert_eq!(
+        reason(&auth.authenticate(&mut peer, &headers())),
+        Some(Reason::CertificateExpired)
+    );
 
     // A reload to a CA that does not trust the chain: the old handle must not keep trusting it.
     clock.set(at(pki.t0));
     let mut peer = auth.verify_peer(&ders(&[&pki.leaf, &pki.intermediate]));
     assert!(is_alice(&auth.authenticate(&mut peer, &headers())));
-    auth.reload(config_for(&self_signed(ca_spec("new-ca"), KeyKind::EcdsaP256.pooled(6))));
-    assert_eq!(reason(&auth.authenticate(&mut peer, &headers())), Some(Reason::UnknownAuthority));
+    auth.reload(config_for(&self_signed(
+        ca_spec("new-ca"),
+        KeyKind::EcdsaP256.pooled(6),
+    )));
+    assert_eq!(
+        reason(&auth.authenticate(&mut peer, &headers())),
+        Some(Reason::UnknownAuthority)
+    );
     // And back: the handle follows the configuration again.
     auth.reload(config_for(&pki.root));
     assert!(is_alice(&auth.authenticate(&mut peer, &headers())));
@@ -317,14 +434,23 @@ fn reload_under_load_every_decision_matches_the_configuration_that_made_it() {
 
     let workers: Vec<_> = (0..3)
         .map(|w| {
-            let (auth, chain, stop, checked) = (auth.clone(), chain.clone(), stop.clone(), checked.clone());
+            let (auth, chain, stop, checked) =
+                (auth.clone(), chain.clone(), stop.clone(), checked.clone());
             std::thread::spawn(move || {
                 let mut peer = auth.verify_peer(&chain);
                 let h = headers();
                 while !stop.load(Ordering::Relaxed) {
-                    let r = if w == 0 { auth.authenticate(&mut peer, &h) } else { auth.authenticate_chain(&chain, &h) };
+                    let r = if w == 0 {
+                        auth.authenticate(&mut peer, &h)
+                    } else {
+                        auth.authenticate_chain(&chain, &h)
+                    };
                     if r.generation == g_trust {
-                        assert!(is_alice(&r), "decided by the trusting configuration: {:?}", r.decision);
+                        assert!(
+                            is_alice(&r),
+                            "decided by the trusting configuration: {:?}",
+                            r.decision
+                        );
                     } else if r.generation == g_distrust {
                         assert_eq!(reason(&r), Some(Reason::UnknownAuthority));
                     } else {
@@ -337,7 +463,11 @@ fn reload_under_load_every_decision_matches_the_configuration_that_made_it() {
         .collect();
     for i in 0..200 {
         // Reload clones keep their generation, so each decision names its configuration.
-        auth.reload(if i % 2 == 0 { distrusting.clone() } else { trusting.clone() });
+        auth.reload(if i % 2 == 0 {
+            distrusting.clone()
+        } else {
+            trusting.clone()
+        });
         std::thread::sleep(StdDuration::from_millis(2));
     }
     stop.store(true, Ordering::Relaxed);
@@ -386,7 +516,11 @@ fn file_source_reloads_on_content_change_through_a_symlink_swap_and_keeps_the_la
     let clock = Arc::new(ManualClock::new(at(pki.t0)));
     let auth = Authenticator::from_source(
         ConfigSource::ConfigMapFile(dir.path().join("cm.json")),
-        AuthenticatorOptions { cache: Some(CacheOptions::default()), clock: clock.clone(), reload_interval: StdDuration::from_secs(10) },
+        AuthenticatorOptions {
+            cache: Some(CacheOptions::default()),
+            clock: clock.clone(),
+            reload_interval: StdDuration::from_secs(10),
+        },
     )
     .unwrap();
     let chain = ders(&[&pki.leaf, &pki.intermediate]);
@@ -401,21 +535,38 @@ fn file_source_reloads_on_content_change_through_a_symlink_swap_and_keeps_the_la
     // New content via symlink swap: picked up by the request path only after the interval.
     kubelet_write(dir.path(), 3, &configmap_json(&other.pem));
     clock.advance(5);
-    assert!(is_alice(&auth.authenticate_chain(&chain, &headers())), "checked at most every 10 s");
+    assert!(
+        is_alice(&auth.authenticate_chain(&chain, &headers())),
+        "checked at most every 10 s"
+    );
     clock.advance(6);
     let r = auth.authenticate_chain(&chain, &headers());
-    assert_eq!(reason(&r), Some(Reason::UnknownAuthority), "the swapped ConfigMap is in force");
+    assert_eq!(
+        reason(&r),
+        Some(Reason::UnknownAuthority),
+        "the swapped ConfigMap is in force"
+    );
     assert_ne!(auth.config().generation(), g1);
     assert_eq!(auth.reload_status().reloads, 1);
 
     // Broken PEM: the last good configuration stays, and the error says why.
     let g2 = auth.config().generation();
-    kubelet_write(dir.path(), 4, &configmap_json("-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n"));
+    kubelet_write(
+        dir.path(),
+        4,
+        &configmap_json("-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n"),
+    );
     let err = auth.check_source().unwrap_err();
-    assert!(err.to_string().contains("requestheader-client-ca-file"), "{err}");
+    assert!(
+        err.to_string().contains("requestheader-client-ca-file"),
+        "{err}"
+    );
     assert_eq!(auth.config().generation(), g2);
     assert_eq!(auth.reload_status().last_error, Some(err));
-    assert_eq!(reason(&auth.authenticate_chain(&chain, &headers())), Some(Reason::UnknownAuthority));
+    assert_eq!(
+        reason(&auth.authenticate_chain(&chain, &headers())),
+        Some(Reason::UnknownAuthority)
+    );
 
     // Invalid JSON: same.
     kubelet_write(dir.path(), 5, "{\"kind\": \"ConfigMap\", \"data\": ");
@@ -437,16 +588,32 @@ fn file_source_with_flags_watches_the_ca_files() {
     let other = self_signed(ca_spec("other-ca"), KeyKind::EcdsaP256.pooled(6));
     let dir = PkiDir::new();
     let ca_path = dir.write("front-proxy-ca.crt", &pki.root.pem);
-    let flags = frontproxy::flags::KubeAuthFlags::parse(&[format!("--requestheader-client-ca-file={}", ca_path.display())]).unwrap();
-    let auth = Authenticator::from_source(ConfigSource::Flags(flags), AuthenticatorOptions::default()).unwrap();
+    let flags = frontproxy::flags::KubeAuthFlags::parse(&[format!(
+        "--requestheader-client-ca-file={}",
+        ca_path.display()
+    )])
+    .unwrap();
+    let auth =
+        Authenticator::from_source(ConfigSource::Flags(flags), AuthenticatorOptions::default())
+            .unwrap();
     let chain = ders(&[&pki.leaf, &pki.intermediate]);
     assert!(is_alice(&auth.authenticate_chain(&chain, &headers())));
     std::fs::write(&ca_path, "").unwrap();
-    assert!(auth.check_source().unwrap_err().to_string().contains("--requestheader-client-ca-file"));
-    assert!(is_alice(&auth.authenticate_chain(&chain, &headers())), "empty file: last good config stays");
+    assert!(auth
+        .check_source()
+        .unwrap_err()
+        .to_string()
+        .contains("--requestheader-client-ca-file"));
+    assert!(
+        is_alice(&auth.authenticate_chain(&chain, &headers())),
+        "empty file: last good config stays"
+    );
     std::fs::write(&ca_path, &other.pem).unwrap();
     assert_eq!(auth.check_source(), Ok(true));
-    assert_eq!(reason(&auth.authenticate_chain(&chain, &headers())), Some(Reason::UnknownAuthority));
+    assert_eq!(
+        reason(&auth.authenticate_chain(&chain, &headers())),
+        Some(Reason::UnknownAuthority)
+    );
 }
 
 #[test]
@@ -461,7 +628,13 @@ fn cli_check_explain_says_whether_the_decision_came_from_the_cache() {
             .arg(&ca)
             .arg("--chain")
             .arg(&chain)
-            .args(["--header", "X-Remote-User: alice", "--explain", "--repeat", repeat])
+            .args([
+                "--header",
+                "X-Remote-User: alice",
+                "--explain",
+                "--repeat",
+                repeat,
+            ])
             .output()
             .unwrap();
         assert_eq!(out.status.code(), Some(0));

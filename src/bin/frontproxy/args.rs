@@ -80,5 +80,7 @@ pub fn parse_at(value: &str) -> Result<UnixTime, UsageError> {
         .map_err(|e| UsageError(format!("--at {value:?} is not an RFC 3339 time: {e}")))?;
     let secs = u64::try_from(t.unix_timestamp())
         .map_err(|_| UsageError(format!("--at {value:?} is before 1970")))?;
-    Ok(UnixTime::since_unix_epoch(std::time::Duration::from_secs(secs)))
+    Ok(UnixTime::since_unix_epoch(std::time::Duration::from_secs(
+        secs,
+    )))
 }

@@ -65,7 +65,9 @@ pub fn run(args: &[String]) -> Result<ExitCode, UsageError> {
                     .parse()
                     .ok()
                     .filter(|n| (1..=1_000_000).contains(n))
-                    .ok_or_else(|| UsageError(format!("--repeat {v:?} is not a number from 1 to 1000000")))?;
+                    .ok_or_else(|| {
+                        UsageError(format!("--repeat {v:?} is not a number from 1 to 1000000"))
+                    })?;
             }
             other => return Err(UsageError(format!("unknown argument {other:?}"))),
         }
@@ -77,7 +79,10 @@ pub fn run(args: &[String]) -> Result<ExitCode, UsageError> {
         None => Vec::new(),
     };
     let now = at.unwrap_or_else(UnixTime::now);
-    let pairs: Vec<(&[u8], &[u8])> = headers.iter().map(|(n, v)| (n.as_slice(), v.as_slice())).collect();
+    let pairs: Vec<(&[u8], &[u8])> = headers
+        .iter()
+        .map(|(n, v)| (n.as_slice(), v.as_slice()))
+        .collect();
     let request_headers = RequestHeaders::from_pairs(&pairs);
 
     // The same path a host without per-connection state takes: the digest cache.
@@ -95,11 +100,18 @@ pub fn run(args: &[String]) -> Result<ExitCode, UsageError> {
     }
     if explain_steps {
         let peer = config.verify_peer(&chain, now);
-        eprint!("{}", explain::account(&config, &chain, &peer, &request_headers, &result, now));
+        eprint!(
+            "{}",
+            explain::account(&config, &chain, &peer, &request_headers, &result, now)
+        );
         let stats = authenticator.cache_stats();
         eprintln!(
             "   decision cache: {} (this run: {} hit(s), {} miss(es) over {} request(s))",
-            if result.from_cache { "HIT, the chain verdict came from the cache" } else { "miss, the chain was verified now" },
+            if result.from_cache {
+                "HIT, the chain verdict came from the cache"
+            } else {
+                "miss, the chain was verified now"
+            },
             stats.hits,
             stats.misses,
             repeat
@@ -114,7 +126,10 @@ pub fn run(args: &[String]) -> Result<ExitCode, UsageError> {
 
 pub fn print_json(result: &Authentication) {
     let output = match &result.decision {
-        Decision::Authenticated { authenticator, user } => Output::Authenticated {
+        Decision::Authenticated {
+            authenticator,
+            user,
+        } => Output::Authenticated {
             authenticator: authenticator.as_str(),
             user,
             clear_headers: &result.clear_headers,
@@ -133,15 +148,19 @@ pub fn print_json(result: &Authentication) {
 
 /// Reads the presented chain: every CERTIFICATE block, in order.
 fn read_chain(path: &str) -> Result<Vec<CertificateDer<'static>>, UsageError> {
-    let text = std::fs::read(path).map_err(|e| UsageError(format!("--chain: cannot read {path:?}: {e}")))?;
-    let blocks = pem::parse_many(&text).map_err(|e| UsageError(format!("--chain {path:?}: invalid PEM: {e}")))?;
+    let text = std::fs::read(path)
+        .map_err(|e| UsageError(format!("--chain: cannot read {path:?}: {e}")))?;
+    let blocks = pem::parse_many(&text)
+        .map_err(|e| UsageError(format!("--chain {path:?}: invalid PEM: {e}")))?;
     let certs: Vec<CertificateDer<'static>> = blocks
         .into_iter()
         .filter(|b| b.tag() == "CERTIFICATE")
         .map(|b| CertificateDer::from(b.into_contents()))
         .collect();
     if certs.is_empty() {
-        return Err(UsageError(format!("--chain {path:?} has no CERTIFICATE block")));
+        return Err(UsageError(format!(
+            "--chain {path:?} has no CERTIFICATE block"
+        )));
     }
     Ok(certs)
 }

@@ -22,12 +22,23 @@ pub fn account(
     let o = &mut out;
     let _ = writeln!(o, "verification time: {}", rfc3339(now));
 
-    let _ = writeln!(o, "\n1. presented chain ({} certificate(s), leaf first):", chain.len());
+    let _ = writeln!(
+        o,
+        "\n1. presented chain ({} certificate(s), leaf first):",
+        chain.len()
+    );
     if chain.is_empty() {
-        let _ = writeln!(o, "   none: no client certificate, so no authenticator can vouch for any header");
+        let _ = writeln!(
+            o,
+            "   none: no client certificate, so no authenticator can vouch for any header"
+        );
     }
     for (i, der) in chain.iter().enumerate() {
-        let role = if i == 0 { "leaf".to_string() } else { format!("intermediate #{i}") };
+        let role = if i == 0 {
+            "leaf".to_string()
+        } else {
+            format!("intermediate #{i}")
+        };
         match CertFacts::from_der(der) {
             Ok(f) => describe_cert(o, &role, &f, now),
             Err(e) => {
@@ -41,7 +52,11 @@ pub fn account(
             let _ = writeln!(o, "\n2. request-header authenticator: not configured");
         }
         Some(rh) => {
-            let _ = writeln!(o, "\n2. request-header authenticator ({}):", rh.ca().source());
+            let _ = writeln!(
+                o,
+                "\n2. request-header authenticator ({}):",
+                rh.ca().source()
+            );
             describe_bundle(o, rh.ca(), now);
             match peer.proxy() {
                 ProxyVerdict::NotApplicable => {
@@ -49,7 +64,8 @@ pub fn account(
                 }
                 ProxyVerdict::Trusted(v) => {
                     describe_path(o, rh.ca(), v);
-                    let _ = writeln!(
+                    let _ =
+                        writeln!(
                         o,
                         "   leaf CN checked against requestheader-allowed-names {:?}: allowed{}",
                         rh.allowed_names(),
@@ -61,13 +77,24 @@ pub fn account(
                     let _ = writeln!(o, "   ERROR [{}]: {}", e.reason, e.message);
                 }
             }
-            let _ = writeln!(o, "   header lists: username {:?}, uid {:?}, group {:?}, extra prefixes {:?}",
+            let _ = writeln!(
+                o,
+                "   header lists: username {:?}, uid {:?}, group {:?}, extra prefixes {:?}",
                 rh.username_headers().collect::<Vec<_>>(),
                 rh.uid_headers().collect::<Vec<_>>(),
                 rh.group_headers().collect::<Vec<_>>(),
-                rh.extra_prefixes().collect::<Vec<_>>());
+                rh.extra_prefixes().collect::<Vec<_>>()
+            );
             let trusted = matches!(peer.proxy(), ProxyVerdict::Trusted(_));
-            let _ = writeln!(o, "   headers{}:", if trusted { "" } else { " (NOT read: the chain did not vouch for them)" });
+            let _ = writeln!(
+                o,
+                "   headers{}:",
+                if trusted {
+                    ""
+                } else {
+                    " (NOT read: the chain did not vouch for them)"
+                }
+            );
             for line in describe_header_use(rh, headers) {
                 let _ = writeln!(o, "     {line}");
             }
@@ -76,10 +103,17 @@ pub fn account(
 
     match config.client_ca() {
         None => {
-            let _ = writeln!(o, "\n3. x509 client-certificate authenticator: not configured");
+            let _ = writeln!(
+                o,
+                "\n3. x509 client-certificate authenticator: not configured"
+            );
         }
         Some(ca) => {
-            let _ = writeln!(o, "\n3. x509 client-certificate authenticator ({}):", ca.source());
+            let _ = writeln!(
+                o,
+                "\n3. x509 client-certificate authenticator ({}):",
+                ca.source()
+            );
             describe_bundle(o, ca, now);
             match peer.client_cert() {
                 ClientCertVerdict::NotApplicable => {
@@ -105,18 +139,34 @@ pub fn account(
 
     let _ = writeln!(o, "\n4. decision:");
     match &result.decision {
-        Decision::Authenticated { authenticator, user } => {
-            let _ = writeln!(o, "   authenticated by {} as {:?}, groups {:?} (after the group adder)", authenticator.as_str(), user.name, user.groups);
+        Decision::Authenticated {
+            authenticator,
+            user,
+        } => {
+            let _ = writeln!(
+                o,
+                "   authenticated by {} as {:?}, groups {:?} (after the group adder)",
+                authenticator.as_str(),
+                user.name,
+                user.groups
+            );
         }
         Decision::Anonymous { .. } => {
-            let _ = writeln!(o, "   anonymous: no authenticator had an opinion and none failed");
+            let _ = writeln!(
+                o,
+                "   anonymous: no authenticator had an opinion and none failed"
+            );
         }
         Decision::Rejected(e) => {
             let _ = writeln!(o, "   rejected (401) [{}]: {}", e.reason, e.message);
         }
     }
     if !result.clear_headers.is_empty() {
-        let _ = writeln!(o, "   headers to remove before the request goes on: {:?}", result.clear_headers);
+        let _ = writeln!(
+            o,
+            "   headers to remove before the request goes on: {:?}",
+            result.clear_headers
+        );
     }
     out
 }
@@ -127,14 +177,25 @@ fn describe_cert(o: &mut String, role: &str, f: &CertFacts, now: i64) {
         Validity::Expired => "EXPIRED",
         Validity::NotYetValid => "NOT YET VALID",
     };
-    let _ = writeln!(o, "   [{role}] subject {:?}, issuer {:?}", f.display_name(), f.issuer);
+    let _ = writeln!(
+        o,
+        "   [{role}] subject {:?}, issuer {:?}",
+        f.display_name(),
+        f.issuer
+    );
     let _ = writeln!(
         o,
         "          validity {} .. {}: {validity}; EKU {}: {}; as issuer: {}",
         rfc3339(f.not_before),
         rfc3339(f.not_after),
-        f.eku_description.as_deref().unwrap_or("absent (unrestricted)"),
-        if f.eku_allows_client_auth { "clientAuth allowed" } else { "clientAuth NOT allowed" },
+        f.eku_description
+            .as_deref()
+            .unwrap_or("absent (unrestricted)"),
+        if f.eku_allows_client_auth {
+            "clientAuth allowed"
+        } else {
+            "clientAuth NOT allowed"
+        },
         match &f.issuer_check {
             Ok(()) => "may sign".to_string(),
             Err(e) => format!("may not sign ({e})"),
