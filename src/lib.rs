@@ -25,6 +25,7 @@ pub mod certinfo;
 pub mod clock;
 pub mod config;
 pub mod configmap;
+pub mod ffi;
 pub mod flags;
 pub mod headers;
 pub mod identity;
@@ -41,13 +42,15 @@ pub use authenticator::{
 pub use bundle::{CaBundle, ConfigError};
 pub use cache::{CacheOptions, CacheStats, ChainDigest};
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use reload::{Authenticator, AuthenticatorOptions, ConfigSource, ReloadStatus};
-pub use config::{AuthConfig, AuthConfigBuilder, Limits, RequestHeaderConfig, RequestHeaderOptions};
+pub use config::{
+    AuthConfig, AuthConfigBuilder, Limits, RequestHeaderConfig, RequestHeaderOptions,
+};
 pub use headers::{ClearSpec, HeaderPair, RequestHeaders};
 pub use reason::{AuthError, Reason};
+pub use reload::{Authenticator, AuthenticatorOptions, ConfigSource, ReloadStatus};
+pub use rustls_pki_types::{CertificateDer, UnixTime};
 pub use user::UserInfo;
 pub use verify::VerifiedChain;
-pub use rustls_pki_types::{CertificateDer, UnixTime};
 
 /// The library version.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

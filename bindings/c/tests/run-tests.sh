@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Runs every C test (driven by `make test` in bindings/c, which builds what this needs):
+#   1. exported symbols of the shared and static libraries;
+#   2. test_api and test_threads under AddressSanitizer + UndefinedBehaviorSanitizer;
+#   3. test_api and test_threads under valgrind (zero errors, zero leaks of any kind);
+#   4. the example, built against an installed copy with pkg-config (shared and static).
+# Certificates are generated into a temporary directory by gen-certs.sh.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+cbind=$(cd "$here/.." && pwd)
+build=$cbind/${BUILD:-build}
+header=${HEADER:-$cbind/../../include/frontproxy.h}
+threads_iterations=${THREADS_ITERATIONS:-2000}
+valgrind_threads_iterations=${VALGRIND_THREADS_ITERATIONS:-150}
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$work/certs"
+"$here/gen-certs.sh" "$work/certs" || { echo "FAIL gen-certs.sh"; exit 1; }
+
+failed_steps=()
+step() { # step NAME COMMAND...
+  local name=$1; shift
+  echo "=== $name"
+  if "$@"; then echo "=== ok: $name"; else echo "=== FAIL: $name"; failed_steps+=("$name"); fi
+}
+
+step "exported symbols" "$here/check-symbols.sh" "$header" "$build/libfrontproxy.so" "$build/libfrontproxy.a"
+
+export ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:abort_on_error=0:strict_string_checks=1:detect_stack_use_after_return=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+step "test_api under ASan+UBSan" "$build/test_api_asan" "$work/certs"
+step "test_threads under ASan+UBSan" "$build/test_threads_asan" "$work/certs" "$threads_iterations"
+unset ASAN_OPTIONS UBSAN_OPTIONS
+
+valgrind_run() {
+  # The suppressions cover only process-lifetime statics (see the file); they are counted in
+  # the "suppressed:" line, which is printed.
+  valgrind --leak-check=full --show-leak-kinds=all --errors-for-leak-kinds=all \
+    --suppressions="$here/valgrind.supp" --error-exitcode=99 --log-file="$work/valgrind.log" "$@"
+  local status=$?
+  sed -n 's/^==[0-9]*== *//p' "$work/valgrind.log" | grep -E "ERROR SUMMARY|in use at exit|lost:|reachable:|suppressed:"
+  [ $status -eq 0 ] || cat "$work/valgrind.log"
+  return $status
+}
+step "test_api under valgrind" valgrind_run "$build/test_api" "$work/certs"
+step "test_threads under valgrind" valgrind_run "$build/test_threads" "$work/certs" "$valgrind_threads_iterations"
+
+example_test() {
+  local prefix=$work/prefix
+  "$cbind/install.sh" "$prefix" || return 1
+  export PKG_CONFIG_PATH=$prefix/lib/pkgconfig
+  local chain=("$work/certs/fp-leaf.der" "$work/certs/fp-int.der")
+  local ok=0
+  # Shared: exactly the README's command.
+  ${CC:-cc} -std=c11 -Wall -Wextra -Werror -o "$work/example" "$cbind/example/example.c" \
+    $(pkg-config --cflags --libs frontproxy) || return 1
+  LD_LIBRARY_PATH=$prefix/lib "$work/example" "$work/certs/fp-ca.pem" "${chain[@]}" > "$work/out.txt"
+  cat "$work/out.txt"
+  grep -q "^user=alice groups=developers,system:authenticated$" "$work/out.txt" || { echo "unexpected output"; ok=1; }
+  LD_LIBRARY_PATH=$prefix/lib ldd "$work/example" | grep -q "$prefix/lib/libfrontproxy.so" || { echo "not linked to the installed library"; ok=1; }
+  # Static: the installed archive plus Libs.private.
+  ${CC:-cc} -std=c11 -Wall -Wextra -Werror -o "$work/example-static" "$cbind/example/example.c" \
+    $(pkg-config --cflags frontproxy) "$prefix/lib/libfrontproxy.a" $(pkg-config --static --libs-only-l frontproxy | sed 's/-lfrontproxy//') || return 1
+  ! ldd "$work/example-static" | grep -q libfrontproxy || { echo "the static example loads libfrontproxy.so"; ok=1; }
+  "$work/example-static" "$work/certs/fp-ca.pem" "${chain[@]}" | grep -q "^user=alice " || { echo "static example failed"; ok=1; }
+  # A chain from another CA is a 401, exit status 1.
+  LD_LIBRARY_PATH=$prefix/lib "$work/example" "$work/certs/fp-ca.pem" "$work/certs/ca2-leaf.der"
+  [ $? -eq 1 ] || { echo "a foreign chain must give exit status 1"; ok=1; }
+  return $ok
+}
+step "example against the installed library (pkg-config)" example_test
+
+echo
+if [ ${#failed_steps[@]} -eq 0 ]; then
+  echo "C tests: all steps passed"
+else
+  echo "C tests: FAILED steps: ${failed_steps[*]}"
+  exit 1
+fi

@@ -1,0 +1,1214 @@
+/*
+ * The C API, driven the way a host drives it: happy paths, every result code that can be
+ * provoked from C, NULL for every pointer argument, zero lengths, hostile headers and chains,
+ * use after reload, and freeing in every order. Run under ASan+UBSan and under valgrind.
+ *
+ * usage: test_api CERTS_DIR   (a directory filled by tests/gen-certs.sh)
+ *
+ * Behaviour cases cite spec/kubernetes-semantics.md (§ and rule); API cases cite the README's
+ * "C API conventions".
+ */
+#include <stdint.h>
+
+#include "harness.h"
+
+#ifndef FRONTPROXY_EXPECTED_VERSION
+#error "build with -DFRONTPROXY_EXPECTED_VERSION=\"x.y.z\" (the version in Cargo.toml)"
+#endif
+
+/* ---- fixtures ---------------------------------------------------------------------------- */
+
+typedef struct {
+  unsigned char *data;
+  size_t len;
+} blob;
+
+static blob FP_LEAF, FP_INT, FP_INTRUDER, FP_SERVERONLY, CA2_LEAF, CLIENT_BOB;
+static blob CM_CA1_JSON, CM_CA2_JSON, CM_CA1_YAML;
+
+static blob load(const char *name) {
+  blob b;
+  b.data = read_fixture(name, &b.len);
+  return b;
+}
+
+static frontproxy_bytes der(blob b) {
+  frontproxy_bytes x = {b.data, b.len};
+  return x;
+}
+
+/* Flag sets, as argv. Paths are filled in at start-up. */
+static char FLAG_FP_CA[4200], FLAG_CLIENT_CA[4200], FLAG_CA2[4200], FLAG_MISSING[200];
+static const char *FLAGS_FULL[6];  /* request-header CA #1 + client CA */
+static const char *FLAGS_PROXY[3]; /* request-header CA #1 only */
+static const char *FLAGS_CA2[3];   /* request-header CA #2 only */
+
+static void setup_fixtures(void) {
+  FP_LEAF = load("fp-leaf.der");
+  FP_INT = load("fp-int.der");
+  FP_INTRUDER = load("fp-intruder.der");
+  FP_SERVERONLY = load("fp-serveronly.der");
+  CA2_LEAF = load("ca2-leaf.der");
+  CLIENT_BOB = load("client-bob.der");
+  CM_CA1_JSON = load("configmap-ca1.json");
+  CM_CA2_JSON = load("configmap-ca2.json");
+  CM_CA1_YAML = load("configmap-ca1.yaml");
+  snprintf(FLAG_FP_CA, sizeof FLAG_FP_CA, "--requestheader-client-ca-file=%s", fixture_path("fp-ca.pem", 0));
+  snprintf(FLAG_CLIENT_CA, sizeof FLAG_CLIENT_CA, "%s", fixture_path("client-ca.pem", 1));
+  snprintf(FLAG_CA2, sizeof FLAG_CA2, "--requestheader-client-ca-file=%s", fixture_path("ca2.pem", 2));
+  snprintf(FLAG_MISSING, sizeof FLAG_MISSING, "--requestheader-client-ca-file=/nonexistent/front-proxy-ca.pem");
+  /* Both argv forms: --flag=value and --flag value. */
+  FLAGS_FULL[0] = FLAG_FP_CA;
+  FLAGS_FULL[1] = "--requestheader-allowed-names=front-proxy-client";
+  FLAGS_FULL[2] = "--requestheader-uid-headers";
+  FLAGS_FULL[3] = "X-Remote-Uid";
+  FLAGS_FULL[4] = "--client-ca-file";
+  FLAGS_FULL[5] = FLAG_CLIENT_CA;
+  FLAGS_PROXY[0] = FLAG_FP_CA;
+  FLAGS_PROXY[1] = "--requestheader-allowed-names=front-proxy-client";
+  FLAGS_PROXY[2] = "--requestheader-uid-headers=X-Remote-Uid";
+  FLAGS_CA2[0] = FLAG_CA2;
+  FLAGS_CA2[1] = "--requestheader-allowed-names=front-proxy-client";
+  FLAGS_CA2[2] = "--requestheader-uid-headers=X-Remote-Uid";
+}
+
+static void free_fixtures(void) {
+  blob *all[] = {&FP_LEAF, &FP_INT, &FP_INTRUDER, &FP_SERVERONLY, &CA2_LEAF, &CLIENT_BOB,
+                 &CM_CA1_JSON, &CM_CA2_JSON, &CM_CA1_YAML};
+  for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) free(all[i]->data);
+}
+
+#define ARGV(a) argv_bytes(a, sizeof(a) / sizeof((a)[0])), sizeof(a) / sizeof((a)[0])
+
+/* argv as frontproxy_bytes (a static array: tests are single-threaded). */
+static const frontproxy_bytes *argv_bytes(const char *const *argv, size_t n) {
+  static frontproxy_bytes out[16];
+  for (size_t i = 0; i < n && i < 16; i++) out[i] = bytes_of(argv[i]);
+  return out;
+}
+
+static frontproxy_authenticator *new_from_flags(const frontproxy_bytes *args, size_t n) {
+  frontproxy_authenticator *auth = NULL;
+  frontproxy_error *err = NULL;
+  frontproxy_result r = frontproxy_authenticator_new_from_flags(args, n, NULL, &auth, &err);
+  if (r != FRONTPROXY_RESULT_OK) {
+    char msg[2048];
+    size_t len = 0;
+    frontproxy_error_message(err, msg, sizeof msg, &len);
+    fprintf(stderr, "new_from_flags: %u %s\n", (unsigned)r, msg);
+    frontproxy_error_free(err);
+    exit(2);
+  }
+  return auth;
+}
+
+static frontproxy_authenticator *new_from_configmap(blob doc, const frontproxy_options *options) {
+  frontproxy_authenticator *auth = NULL;
+  frontproxy_result r = frontproxy_authenticator_new_from_configmap(doc.data, doc.len, options, &auth, NULL);
+  if (r != FRONTPROXY_RESULT_OK) {
+    fprintf(stderr, "new_from_configmap: %u\n", (unsigned)r);
+    exit(2);
+  }
+  return auth;
+}
+
+/* The chain [fp-leaf, fp-int] (leaf first). */
+static frontproxy_bytes FP_CHAIN[2];
+
+static const frontproxy_header ALICE[] = {
+    {(const uint8_t *)"X-Remote-User", 13, (const uint8_t *)"alice", 5},
+    {(const uint8_t *)"X-Remote-Group", 14, (const uint8_t *)"admins", 6},
+};
+#define NALICE (sizeof ALICE / sizeof ALICE[0])
+
+/* Authenticates on the chain path; OK is required. */
+static frontproxy_decision *auth_chain(const frontproxy_authenticator *auth, const frontproxy_bytes *certs,
+                                       size_t n, const frontproxy_header *headers, size_t nh) {
+  frontproxy_decision *d = NULL;
+  frontproxy_result r = frontproxy_authenticator_authenticate_chain(auth, certs, n, headers, nh, &d);
+  CHECK(r == FRONTPROXY_RESULT_OK && d != NULL, "authenticate_chain returned %u", (unsigned)r);
+  return d;
+}
+
+/* Authenticates on the peer path (a fresh peer per call); OK is required. */
+static frontproxy_decision *auth_peer(const frontproxy_authenticator *auth, const frontproxy_bytes *certs,
+                                      size_t n, const frontproxy_header *headers, size_t nh) {
+  frontproxy_peer *peer = NULL;
+  frontproxy_decision *d = NULL;
+  frontproxy_result r = frontproxy_authenticator_verify_peer(auth, certs, n, &peer);
+  CHECK(r == FRONTPROXY_RESULT_OK && peer != NULL, "verify_peer returned %u", (unsigned)r);
+  r = frontproxy_authenticator_authenticate(auth, peer, headers, nh, &d);
+  CHECK(r == FRONTPROXY_RESULT_OK && d != NULL, "authenticate returned %u", (unsigned)r);
+  frontproxy_peer_free(peer);
+  return d;
+}
+
+typedef frontproxy_decision *(*auth_path)(const frontproxy_authenticator *, const frontproxy_bytes *, size_t,
+                                          const frontproxy_header *, size_t);
+static const struct {
+  const char *name;
+  auth_path run;
+} PATHS[] = {{"chain path", auth_chain}, {"peer path", auth_peer}};
+
+/* A rejection with `reason`, and nothing a host could mistake for a user. */
+static void expect_rejected(const frontproxy_decision *d, uint32_t reason, const char *what) {
+  frontproxy_str s = {0};
+  uint32_t got = frontproxy_decision_reason(d);
+  CHECK(frontproxy_decision_outcome(d) == FRONTPROXY_OUTCOME_REJECTED, "%s: outcome %u, want REJECTED", what,
+        (unsigned)frontproxy_decision_outcome(d));
+  CHECK(got == reason, "%s: reason %u (%s), want %u (%s)", what, (unsigned)got,
+        frontproxy_reason_code(got) ? frontproxy_reason_code(got) : "-", (unsigned)reason, frontproxy_reason_code(reason));
+  CHECK(frontproxy_decision_message(d, &s) == FRONTPROXY_RESULT_OK && s.len > 0, "%s: a rejection has a message", what);
+  CHECK(frontproxy_decision_user_name(d, &s) == FRONTPROXY_RESULT_NO_USER, "%s: user_name gives NO_USER", what);
+  CHECK(frontproxy_decision_user_uid(d, &s) == FRONTPROXY_RESULT_NO_USER, "%s: user_uid gives NO_USER", what);
+  CHECK(frontproxy_decision_group(d, 0, &s) == FRONTPROXY_RESULT_NO_USER, "%s: group gives NO_USER", what);
+  CHECK(frontproxy_decision_extra_key(d, 0, &s) == FRONTPROXY_RESULT_NO_USER, "%s: extra_key gives NO_USER", what);
+  CHECK(frontproxy_decision_extra_value(d, 0, 0, &s) == FRONTPROXY_RESULT_NO_USER, "%s: extra_value: NO_USER", what);
+  CHECK(frontproxy_decision_group_count(d) == 0 && frontproxy_decision_extra_count(d) == 0, "%s: no groups/extra", what);
+  CHECK(frontproxy_decision_clear_header_count(d) == 0, "%s: a rejected request goes no further", what);
+  CHECK(frontproxy_decision_authenticator(d) == FRONTPROXY_AUTHENTICATOR_KIND_NONE, "%s: no authenticator", what);
+}
+
+/* An authenticated or anonymous user with exactly these groups. */
+static void expect_user(const frontproxy_decision *d, frontproxy_outcome outcome, frontproxy_authenticator_kind kind,
+                        const char *name, const char *const *groups, size_t ngroups, const char *what) {
+  frontproxy_str s = {0};
+  CHECK(frontproxy_decision_outcome(d) == outcome, "%s: outcome %u, want %u (reason %s)", what,
+        (unsigned)frontproxy_decision_outcome(d), (unsigned)outcome,
+        frontproxy_reason_code(frontproxy_decision_reason(d)) ? frontproxy_reason_code(frontproxy_decision_reason(d))
+                                                              : "-");
+  CHECK(frontproxy_decision_authenticator(d) == kind, "%s: authenticator %u, want %u", what,
+        (unsigned)frontproxy_decision_authenticator(d), (unsigned)kind);
+  CHECK(frontproxy_decision_reason(d) == FRONTPROXY_REASON_NONE, "%s: no reason", what);
+  CHECK(frontproxy_decision_message(d, &s) == FRONTPROXY_RESULT_OK && s.len == 0, "%s: no message", what);
+  CHECK(frontproxy_decision_user_name(d, &s) == FRONTPROXY_RESULT_OK && str_is(s, name), "%s: user %.*s, want %s", what,
+        (int)s.len, s.data, name);
+  size_t n = frontproxy_decision_group_count(d);
+  CHECK(n == ngroups, "%s: %zu groups, want %zu", what, n, ngroups);
+  for (size_t i = 0; i < n && i < ngroups; i++) {
+    CHECK(frontproxy_decision_group(d, i, &s) == FRONTPROXY_RESULT_OK && str_is(s, groups[i]),
+          "%s: group %zu is %.*s, want %s", what, i, (int)s.len, s.data, groups[i]);
+  }
+  CHECK(frontproxy_decision_group(d, n, &s) == FRONTPROXY_RESULT_INDEX_OUT_OF_RANGE, "%s: group[count] out of range",
+        what);
+}
+
+/* Whether the decision lists `name` (exactly as spelled) among the headers to clear. */
+static int clears(const frontproxy_decision *d, const char *name) {
+  for (size_t i = 0; i < frontproxy_decision_clear_header_count(d); i++) {
+    frontproxy_bytes b = {0};
+    if (frontproxy_decision_clear_header(d, i, &b) == FRONTPROXY_RESULT_OK && b.len == strlen(name) &&
+        memcmp(b.data, name, b.len) == 0)
+      return 1;
+  }
+  return 0;
+}
+
+static const char *const ALICE_GROUPS[] = {"admins", "system:authenticated"};
+static const char *const ANON_GROUPS[] = {"system:unauthenticated"};
+
+/* ---- library-wide functions -------------------------------------------------------------- */
+
+/* Convention: frontproxy_version() is a static string, the crate's version. */
+static void version_is_the_crate_version(void) {
+  const char *v = frontproxy_version();
+  CHECK(v != NULL && strcmp(v, FRONTPROXY_EXPECTED_VERSION) == 0, "version %s, want %s", v ? v : "(null)",
+        FRONTPROXY_EXPECTED_VERSION);
+}
+
+/* Convention: one result enum with stable values; a function renders the message of a code
+ * into a caller buffer (NUL-terminated, length without the NUL); nothing but the length is
+ * written when the buffer is too small. */
+static void result_codes_are_stable_and_render_their_messages(void) {
+  const struct {
+    frontproxy_result code;
+    uint32_t number;
+  } codes[] = {{FRONTPROXY_RESULT_OK, 0},
+               {FRONTPROXY_RESULT_NULL_POINTER, 100},
+               {FRONTPROXY_RESULT_INVALID_ARGUMENT, 101},
+               {FRONTPROXY_RESULT_BUFFER_TOO_SMALL, 102},
+               {FRONTPROXY_RESULT_INDEX_OUT_OF_RANGE, 103},
+               {FRONTPROXY_RESULT_NO_USER, 104},
+               {FRONTPROXY_RESULT_CONFIG_INVALID, 200},
+               {FRONTPROXY_RESULT_PANIC, 900}};
+  for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
+    char buf[512];
+    size_t len = 0;
+    CHECK((uint32_t)codes[i].code == codes[i].number, "code %zu has number %u", i, (unsigned)codes[i].code);
+    frontproxy_result r = frontproxy_result_message(codes[i].number, buf, sizeof buf, &len);
+    CHECK(r == FRONTPROXY_RESULT_OK && len > 0 && strlen(buf) == len, "message of %u", (unsigned)codes[i].number);
+  }
+  const uint32_t not_codes[] = {1, 99, 105, 199, 201, 899, 901, UINT32_MAX};
+  for (size_t i = 0; i < sizeof not_codes / sizeof not_codes[0]; i++) {
+    char buf[64] = "untouched";
+    size_t len = 12345;
+    CHECK(frontproxy_result_message(not_codes[i], buf, sizeof buf, &len) == FRONTPROXY_RESULT_INVALID_ARGUMENT &&
+              strcmp(buf, "untouched") == 0 && len == 12345,
+          "%u is not a result code and nothing is written", (unsigned)not_codes[i]);
+  }
+  /* Buffer sizes around the message length L: L bytes is too small (no room for the NUL). */
+  char big[512];
+  size_t full = 0;
+  frontproxy_result_message(FRONTPROXY_RESULT_NULL_POINTER, big, sizeof big, &full);
+  char small[512];
+  memset(small, 'x', sizeof small);
+  size_t len = 0;
+  CHECK(frontproxy_result_message(FRONTPROXY_RESULT_NULL_POINTER, small, full, &len) ==
+            FRONTPROXY_RESULT_BUFFER_TOO_SMALL,
+        "a buffer of exactly the message length is too small");
+  CHECK(len == full, "BUFFER_TOO_SMALL reports the needed length %zu (got %zu)", full, len);
+  CHECK(small[0] == 'x' && small[full - 1] == 'x', "nothing is written to a too-small buffer");
+  CHECK(frontproxy_result_message(FRONTPROXY_RESULT_NULL_POINTER, small, full + 1, &len) == FRONTPROXY_RESULT_OK &&
+            len == full && strcmp(small, big) == 0,
+        "length + 1 bytes fit");
+  len = 0;
+  CHECK(frontproxy_result_message(FRONTPROXY_RESULT_OK, NULL, 0, &len) == FRONTPROXY_RESULT_BUFFER_TOO_SMALL &&
+            len == strlen("success"),
+        "a NULL buffer of length 0 asks for the length");
+  CHECK(frontproxy_result_message(FRONTPROXY_RESULT_OK, NULL, 10, &len) == FRONTPROXY_RESULT_NULL_POINTER,
+        "a NULL buffer with a length is NULL_POINTER");
+  CHECK(frontproxy_result_message(FRONTPROXY_RESULT_OK, big, sizeof big, NULL) == FRONTPROXY_RESULT_NULL_POINTER,
+        "a NULL length output is NULL_POINTER");
+}
+
+/* Reasons have the CLI's numbers and codes (src/reason.rs). */
+static void reason_codes_are_the_cli_codes(void) {
+  const struct {
+    uint32_t number;
+    const char *code;
+  } reasons[] = {{FRONTPROXY_REASON_CHAIN_TOO_LONG, "chain_too_long"},
+                 {FRONTPROXY_REASON_MALFORMED_CERTIFICATE, "malformed_certificate"},
+                 {FRONTPROXY_REASON_UNKNOWN_AUTHORITY, "unknown_authority"},
+                 {FRONTPROXY_REASON_CERTIFICATE_EXPIRED, "certificate_expired"},
+                 {FRONTPROXY_REASON_CERTIFICATE_NOT_YET_VALID, "certificate_not_yet_valid"},
+                 {FRONTPROXY_REASON_BAD_SIGNATURE, "bad_signature"},
+                 {FRONTPROXY_REASON_UNSUPPORTED_ALGORITHM, "unsupported_algorithm"},
+                 {FRONTPROXY_REASON_USAGE_NOT_ALLOWED, "usage_not_allowed"},
+                 {FRONTPROXY_REASON_ISSUER_NOT_CA, "issuer_not_ca"},
+                 {FRONTPROXY_REASON_PATH_LENGTH_EXCEEDED, "path_length_exceeded"},
+                 {FRONTPROXY_REASON_UNHANDLED_CRITICAL_EXTENSION, "unhandled_critical_extension"},
+                 {FRONTPROXY_REASON_NAME_CONSTRAINT_VIOLATION, "name_constraint_violation"},
+                 {FRONTPROXY_REASON_VERIFICATION_BUDGET_EXCEEDED, "verification_budget_exceeded"},
+                 {FRONTPROXY_REASON_COMMON_NAME_NOT_ALLOWED, "common_name_not_allowed"},
+                 {FRONTPROXY_REASON_COMMON_NAME_UNREADABLE, "common_name_unreadable"},
+                 {FRONTPROXY_REASON_INVALID_HEADER, "invalid_header"},
+                 {FRONTPROXY_REASON_HEADERS_TOO_LARGE, "headers_too_large"},
+                 {FRONTPROXY_REASON_INVALID_CERTIFICATE_UID, "invalid_certificate_uid"},
+                 {FRONTPROXY_REASON_CERTIFICATE_INVALID, "certificate_invalid"},
+                 {FRONTPROXY_REASON_INTERNAL_ERROR, "internal_error"}};
+  for (size_t i = 0; i < sizeof reasons / sizeof reasons[0]; i++) {
+    const char *code = frontproxy_reason_code(reasons[i].number);
+    CHECK(reasons[i].number == i + 1, "reason %s has number %u", reasons[i].code, (unsigned)reasons[i].number);
+    CHECK(code && strcmp(code, reasons[i].code) == 0, "reason %u is %s, want %s", (unsigned)reasons[i].number,
+          code ? code : "(null)", reasons[i].code);
+  }
+  CHECK(frontproxy_reason_code(FRONTPROXY_REASON_NONE) == NULL, "0 is not a reason");
+  CHECK(frontproxy_reason_code(21) == NULL && frontproxy_reason_code(UINT32_MAX) == NULL, "unknown numbers: NULL");
+}
+
+/* ---- happy paths ------------------------------------------------------------------------- */
+
+/* §1.2–§1.6, §1.9 rules 30 and 32: a verified proxy's headers give the user; every identity
+ * header and Authorization is to be cleared; other headers stay. */
+static void happy_path_flags_peer_gives_the_user_from_the_headers(void) {
+  frontproxy_authenticator *auth = new_from_flags(ARGV(FLAGS_FULL));
+  const frontproxy_header req[] = {
+      header_of("Accept", "*/*"),
+      header_of("X-Remote-User", "alice"),
+      header_of("X-Remote-Uid", "42"),
+      header_of("x-remote-group", "admins"),
+      header_of("X-Remote-Group", " devs "),
+      header_of("X-Remote-Extra-Scopes", "read"),
+      header_of("X-Remote-Extra-Scopes", "write"),
+      header_of("X-Remote-Extra-Acme.com%2FProject", "p1"),
+      header_of("Authorization", "Bearer secret"),
+  };
+  frontproxy_peer *peer = NULL;
+  CHECK(frontproxy_authenticator_verify_peer(auth, FP_CHAIN, 2, &peer) == FRONTPROXY_RESULT_OK, "verify_peer");
+  /* The same peer serves several requests of its connection. */
+  for (int round = 0; round < 3; round++) {
+    frontproxy_decision *d = NULL;
+    CHECK(frontproxy_authenticator_authenticate(auth, peer, req, sizeof req / sizeof req[0], &d) ==
+              FRONTPROXY_RESULT_OK,
+          "authenticate");
+    const char *const groups[] = {"admins", "devs", "system:authenticated"};
+    expect_user(d, FRONTPROXY_OUTCOME_AUTHENTICATED, FRONTPROXY_AUTHENTICATOR_KIND_REQUEST_HEADER, "alice", groups, 3,
+                "alice via the peer");
+    frontproxy_str s = {0};
+    CHECK(frontproxy_decision_user_uid(d, &s) == FRONTPROXY_RESULT_OK && str_is(s, "42"), "uid 42");
+    /* §1.5: keys lowercased and percent-decoded, sorted; values in arrival order. */
+    CHECK(frontproxy_decision_extra_count(d) == 2, "two extra keys, got %zu", frontproxy_decision_extra_count(d));
+    CHECK(frontproxy_decision_extra_key(d, 0, &s) == FRONTPROXY_RESULT_OK && str_is(s, "acme.com/project"),
+          "extra key 0 is acme.com/project, got %.*s", (int)s.len, s.data);
+    CHECK(frontproxy_decision_extra_value_count(d, 0) == 1, "one value for acme.com/project");
+    CHECK(frontproxy_decision_extra_value(d, 0, 0, &s) == FRONTPROXY_RESULT_OK && str_is(s, "p1"), "p1");
+    CHECK(frontproxy_decision_extra_key(d, 1, &s) == FRONTPROXY_RESULT_OK && str_is(s, "scopes"), "extra key scopes");
+    CHECK(frontproxy_decision_extra_value_count(d, 1) == 2, "two values for scopes");
+    CHECK(frontproxy_decision_extra_value(d, 1, 0, &s) == FRONTPROXY_RESULT_OK && str_is(s, "read"), "read");
+    CHECK(frontproxy_decision_extra_value(d, 1, 1, &s) == FRONTPROXY_RESULT_OK && str_is(s, "write"), "write");
+    CHECK(frontproxy_decision_extra_key(d, 2, &s) == FRONTPROXY_RESULT_INDEX_OUT_OF_RANGE, "extra key 2: range");
+    CHECK(frontproxy_decision_extra_value(d, 0, 1, &s) == FRONTPROXY_RESULT_INDEX_OUT_OF_RANGE, "value 1: range");
+    CHECK(frontproxy_decision_extra_value(d, 2, 0, &s) == FRONTPROXY_RESULT_INDEX_OUT_OF_RANGE, "key 2 value: range");
+    CHECK(frontproxy_decision_extra_value_count(d, 2) == 0, "value count of key 2 is 0");
+    /* §1.6 rule 15 and §1.9 rule 32: each header once, spelled as received; Accept stays. */
+    CHECK(frontproxy_decision_clear_header_count(d) == 6, "6 headers to clear, got %zu",
+          frontproxy_decision_clear_header_count(d));
+    const char *cleared[] = {"X-Remote-User", "X-Remote-Uid", "x-remote-group", "X-Remote-Extra-Scopes",
+                             "X-Remote-Extra-Acme.com%2FProject", "Authorization"};
+    for (size_t i = 0; i < 6; i++) CHECK(clears(d, cleared[i]), "clears %s", cleared[i]);
+    CHECK(!clears(d, "Accept"), "Accept stays");
+    frontproxy_bytes b = {0};
+    CHECK(frontproxy_decision_clear_header(d, 6, &b) == FRONTPROXY_RESULT_INDEX_OUT_OF_RANGE, "clear[6]: range");
+    CHECK(!frontproxy_decision_from_cache(d), "the peer path does not use the cache");
+    frontproxy_decision_free(d);
+  }
+  frontproxy_peer_free(peer);
+  frontproxy_authenticator_free(auth);
+}
+
+/* The chain path files the verdict in the decision cache: the second request is a hit. */
+static void happy_path_configmap_chain_uses_the_decision_cache(void) {
+  frontproxy_authenticator *auth = new_from_configmap(CM_CA1_JSON, NULL);
+  frontproxy_cache_stats stats = {0};
+  CHECK(frontproxy_authenticator_cache_stats(auth, &stats) == FRONTPROXY_RESULT_OK && stats.hits == 0 &&
+            stats.misses == 0 && stats.entries == 0,
+        "a new cache is empty");
+  for (int i = 0; i < 2; i++) {
+    frontproxy_decision *d = auth_chain(auth, FP_CHAIN, 2, ALICE, NALICE);
+    expect_user(d, FRONTPROXY_OUTCOME_AUTHENTICATED, FRONTPROXY_AUTHENTICATOR_KIND_REQUEST_HEADER, "alice",
+                ALICE_GROUPS, 2, "alice via the ConfigMap");
+    CHECK(frontproxy_decision_from_cache(d) == (i == 1), "request %d from_cache=%d", i, i == 1);
+    frontproxy_decision_free(d);
+  }
+  CHECK(frontproxy_authenticator_cache_stats(auth, &stats) == FRONTPROXY_RESULT_OK, "cache_stats");
+  CHECK(stats.hits == 1 && stats.misses == 1, "1 hit and 1 miss, got %llu/%llu", (unsigned long long)stats.hits,
+        (unsigned long long)stats.misses);
+  CHECK(stats.insertions >= 1 && stats.entries >= 1 && stats.bytes > 0 && stats.rejections == 0,
+        "entries filed, no rejections");
+  frontproxy_bytes other = der(CA2_LEAF);
+  frontproxy_decision *d = auth_chain(auth, &other, 1, ALICE, NALICE);
+  expect_rejected(d, FRONTPROXY_REASON_UNKNOWN_AUTHORITY, "another CA's chain");
+  frontproxy_decision_free(d);
+  CHECK(frontproxy_authenticator_cache_stats(auth, &stats) == FRONTPROXY_RESULT_OK && stats.rejections == 1,
+        "the rejection is counted");
+  frontproxy_authenticator_free(auth);
+}
+
+/* §2: the ConfigMap as kubectl prints it in YAML works like the JSON one. */
+static void happy_path_configmap_yaml(void) {
+  frontproxy_authenticator *auth = new_from_configmap(CM_CA1_YAML, NULL);
+  frontproxy_decision *d = auth_peer(auth, FP_CHAIN, 2, ALICE, NALICE);
+  expect_user(d, FRONTPROXY_OUTCOME_AUTHENTICATED, FRONTPROXY_AUTHENTICATOR_KIND_REQUEST_HEADER, "alice",
+              ALICE_GROUPS, 2, "alice via the YAML ConfigMap");
+  frontproxy_decision_free(d);
+  frontproxy_authenticator_free(auth);
+}
+
+/* Options: a disabled cache is never consulted and counts nothing. */
+static void options_disable_the_cache(void) {
+  frontproxy_options *opts = NULL;
+  CHECK(frontproxy_options_new(&opts) == FRONTPROXY_RESULT_OK && opts, "options_new");
+  CHECK(frontproxy_options_set_cache(opts, 0, 0) == FRONTPROXY_RESULT_OK, "max_entries 0 disables the cache");
+  CHECK(frontproxy_options_set_cache_ttl(opts, 10, 10) == FRONTPROXY_RESULT_INVALID_ARGUMENT,
+        "TTLs of a disabled cache: INVALID_ARGUMENT");
+  frontproxy_authenticator *auth = new_from_configmap(CM_CA1_JSON, opts);
+  frontproxy_options_free(opts); /* copied by the constructor */
+  for (int i = 0; i < 2; i++) {
+    frontproxy_decision *d = auth_chain(auth, FP_CHAIN, 2, ALICE, NALICE);
+    CHECK(frontproxy_decision_outcome(d) == FRONTPROXY_OUTCOME_AUTHENTICATED && !frontproxy_decision_from_cache(d),
+          "authenticated, never from the cache");
+    frontproxy_decision_free(d);
+  }
+  frontproxy_cache_stats stats;
+  memset(&stats, 0xff, sizeof stats);
+  CHECK(frontproxy_authenticator_cache_stats(auth, &stats) == FRONTPROXY_RESULT_OK && stats.hits == 0 &&
+            stats.misses == 0 && stats.insertions == 0 && stats.entries == 0,
+        "all counters zero without a cache");
+  frontproxy_authenticator_free(auth);
+
+  CHECK(frontproxy_options_new(&opts) == FRONTPROXY_RESULT_OK, "options_new");
+  CHECK(frontproxy_options_set_cache(opts, 16, 0) == FRONTPROXY_RESULT_INVALID_ARGUMENT, "max_bytes 0: invalid");
+  CHECK(frontproxy_options_set_cache(opts, 16, 1 << 20) == FRONTPROXY_RESULT_OK, "a small cache");
+  CHECK(frontproxy_options_set_cache_ttl(opts, 0, 5) == FRONTPROXY_RESULT_INVALID_ARGUMENT, "TTL 0: invalid");
+  CHECK(frontproxy_options_set_cache_ttl(opts, 60, 5) == FRONTPROXY_RESULT_OK, "TTLs");
+  CHECK(frontproxy_options_set_reload_interval(opts, 0) == FRONTPROXY_RESULT_OK, "reload interval 0 = never");
+  auth = new_from_configmap(CM_CA1_JSON, opts);
+  frontproxy_decision *d = auth_chain(auth, FP_CHAIN, 2, ALICE, NALICE);
+  CHECK(frontproxy_decision_outcome(d) == FRONTPROXY_OUTCOME_AUTHENTICATED, "works with a small cache");
+  frontproxy_decision_free(d);
+  frontproxy_authenticator_free(auth);
+  frontproxy_options_free(opts);
+}
+
+/* §1.8 rule 28: a certificate from --client-ca-file authenticates as its CN, groups from O. */
+static void x509_client_certificate_gives_cn_and_organizations(void) {
+  frontproxy_authenticator *auth = new_from_flags(ARGV(FLAGS_FULL));
+  frontproxy_bytes bob = der(CLIENT_BOB);
+  for (size_t p = 0; p < 2; p++) {
+    frontproxy_decision *d = PATHS[p].run(auth, &bob, 1, NULL, 0);
+    const char *const groups[] = {"devs", "ops", "system:authenticated"};
+    expect_user(d, FRONTPROXY_OUTCOME_AUTHENTICATED, FRONTPROXY_AUTHENTICATOR_KIND_X509, "bob", groups, 3,
+                PATHS[p].name);
+    frontproxy_str s = {0};
+    CHECK(frontproxy_decision_extra_count(d) == 1, "%s: the credential-id extra", PATHS[p].name);
+    CHECK(frontproxy_decision_extra_key(d, 0, &s) == FRONTPROXY_RESULT_OK &&
+              str_is(s, "authentication.kubernetes.io/credential-id"),
+          "%s: credential-id key", PATHS[p].name);
+    CHECK(frontproxy_decision_extra_value(d, 0, 0, &s) == FRONTPROXY_RESULT_OK && s.len > 11 &&
+              memcmp(s.data, "X509SHA256=", 11) == 0,
+          "%s: X509SHA256= value", PATHS[p].name);
+    frontproxy_decision_free(d);
+  }
+  frontproxy_authenticator_free(auth);
+}
+
+/* §1.7 rule 18, §1.8 rule 27: without a certificate the headers are not trusted; the user is
+ * anonymous and the identity headers are still to be cleared (§1.9 rule 32). */
+static void no_certificate_is_anonymous_and_headers_are_not_trusted(void) {
+  frontproxy_authenticator *auth = new_from_flags(ARGV(FLAGS_FULL));
+  const frontproxy_header forged[] = {header_of("X-Remote-User", "mallory"), header_of("X-Remote-Group", "system:masters"),
+                                      header_of("Authorization", "Bearer x")};
+  for (size_t p = 0; p < 2; p++) {
+    frontproxy_decision *d = PATHS[p].run(auth, NULL, 0, forged, 3);
+    expect_user(d, FRONTPROXY_OUTCOME_ANONYMOUS, FRONTPROXY_AUTHENTICATOR_KIND_NONE, "system:anonymous", ANON_GROUPS,
+                1, PATHS[p].name);
+    CHECK(clears(d, "X-Remote-User") && clears(d, "X-Remote-Group") && clears(d, "Authorization") &&
+              frontproxy_decision_clear_header_count(d) == 3,
+          "%s: forged headers are to be cleared", PATHS[p].name);
+    frontproxy_decision_free(d);
+    d = PATHS[p].run(auth, NULL, 0, NULL, 0);
+    expect_user(d, FRONTPROXY_OUTCOME_ANONYMOUS, FRONTPROXY_AUTHENTICATOR_KIND_NONE, "system:anonymous", ANON_GROUPS,
+                1, "no certificate, no headers");
+    frontproxy_decision_free(d);
+  }
+  frontproxy_authenticator_free(auth);
+}
+
+/* ---- rejections -------------------------------------------------------------------------- */
+
+/* §1.7 rules 21–22, §3.3, §1.8 rule 28: failing chains are 401 decisions, not result codes;
+ * chains out of bounds are rejected without being read. */
+static void failing_chains_are_rejected_decisions(void) {
+  frontproxy_authenticator *auth = new_from_flags(ARGV(FLAGS_FULL));
+  static frontproxy_bytes many[64];
+  for (size_t i = 0; i < 64; i++) many[i] = i == 0 ? der(FP_LEAF) : der(FP_INT);
+  static unsigned char garbage[300];
+  for (size_t i = 0; i < sizeof garbage; i++) garbage[i] = (unsigned char)(i * 37 + 11);
+  static unsigned char huge[64 * 1024 + 1];
+  memcpy(huge, FP_LEAF.data, FP_LEAF.len);
+  frontproxy_bytes intruder[] = {der(FP_INTRUDER), der(FP_INT)};
+  frontproxy_bytes serveronly[] = {der(FP_SERVERONLY), der(FP_INT)};
+  frontproxy_bytes other_ca[] = {der(CA2_LEAF)};
+  frontproxy_bytes leaf_only[] = {der(FP_LEAF)};
+  frontproxy_bytes garbage_der[] = {{garbage, sizeof garbage}};
+  frontproxy_bytes empty_der[] = {{NULL, 0}};
+  frontproxy_bytes absurd_len[] = {{FP_LEAF.data, SIZE_MAX}};
+  frontproxy_bytes too_big[] = {{huge, sizeof huge}};
+  const struct {
+    const char *name;
+    const frontproxy_bytes *certs;
+    size_t n;
+    uint32_t reason;
+  } cases[] = {
+      {"§1.7 r21: a chain from another CA", other_ca, 1, FRONTPROXY_REASON_UNKNOWN_AUTHORITY},
+      {"§1.7 r20: the leaf without its intermediate", leaf_only, 1, FRONTPROXY_REASON_UNKNOWN_AUTHORITY},
+      {"§1.7 r22: a CN not in requestheader-allowed-names", intruder, 2, FRONTPROXY_REASON_COMMON_NAME_NOT_ALLOWED},
+      {"§1.7 r20: a leaf without clientAuth", serveronly, 2, FRONTPROXY_REASON_USAGE_NOT_ALLOWED},
+      {"garbage DER", garbage_der, 1, FRONTPROXY_REASON_MALFORMED_CERTIFICATE},
+      {"an empty certificate", empty_der, 1, FRONTPROXY_REASON_MALFORMED_CERTIFICATE},
+      {"9 certificates (bound 8)", many, 9, FRONTPROXY_REASON_CHAIN_TOO_LONG},
+      {"64 certificates", many, 64, FRONTPROXY_REASON_CHAIN_TOO_LONG},
+      {"SIZE_MAX certificates (never read)", many, SIZE_MAX, FRONTPROXY_REASON_CHAIN_TOO_LONG},
+      {"a certificate of SIZE_MAX bytes (never read)", absurd_len, 1, FRONTPROXY_REASON_MALFORMED_CERTIFICATE},
+      {"a certificate of 64 KiB + 1 bytes", too_big, 1, FRONTPROXY_REASON_MALFORMED_CERTIFICATE},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    for (size_t p = 0; p < 2; p++) {
+      char what[200];
+      snprintf(what, sizeof what, "%s (%s)", cases[i].name, PATHS[p].name);
+      frontproxy_decision *d = PATHS[p].run(auth, cases[i].certs, cases[i].n, ALICE, NALICE);
+      expect_rejected(d, cases[i].reason, what);
+      frontproxy_decision_free(d);
+    }
+  }
+  frontproxy_authenticator_free(auth);
+}
+
+/* Hostile headers (everything from the network is bounded): invalid HTTP or non-UTF-8
+ * identity values are rejected; bounds apply before anything is read. */
+static void hostile_headers_are_rejected_decisions(void) {
+  frontproxy_authenticator *auth = new_from_flags(ARGV(FLAGS_PROXY));
+  static const uint8_t bad_name[] = {'X', '-', 'R', 'e', 'm', 'o', 't', 'e', '-', 0xff, 'U', 's', 'e', 'r'};
+  static const uint8_t bad_utf8[] = {'a', 'l', 0xc3, 0x28, 'i'};
+  static const uint8_t nul_name[] = {'X', 0, 'Y'};
+  static frontproxy_header big_value[2];
+  static unsigned char megabyte[(1 << 20) + 1];
+  memset(megabyte, 'a', sizeof megabyte);
+  big_value[0] = header_of("X-Remote-User", "alice");
+  big_value[1] = (frontproxy_header){(const uint8_t *)"X-Pad", 5, megabyte, sizeof megabyte};
+  frontproxy_header absurd_value[] = {header_of("X-Remote-User", "alice"), {(const uint8_t *)"X-Pad", 5, megabyte, SIZE_MAX}};
+  static frontproxy_header many[8193];
+  many[0] = header_of("X-Remote-User", "alice");
+  for (size_t i = 1; i < 8193; i++) many[i] = header_of("X-Pad", "v");
+  frontproxy_header name_not_utf8[] = {{bad_name, sizeof bad_name, (const uint8_t *)"alice", 5}};
+  frontproxy_header user_not_utf8[] = {{(const uint8_t *)"X-Remote-User", 13, bad_utf8, sizeof bad_utf8}};
+  frontproxy_header group_not_utf8[] = {header_of("X-Remote-User", "alice"),
+                                        {(const uint8_t *)"X-Remote-Group", 14, bad_utf8, sizeof bad_utf8}};
+  frontproxy_header extra_not_utf8[] = {header_of("X-Remote-User", "alice"),
+                                        {(const uint8_t *)"X-Remote-Extra-K", 16, bad_utf8, sizeof bad_utf8}};
+  frontproxy_header extra_key_not_utf8[] = {header_of("X-Remote-User", "alice"), header_of("X-Remote-Extra-%ff", "v")};
+  frontproxy_header empty_name[] = {header_of("X-Remote-User", "alice"), header_of("", "v")};
+  frontproxy_header newline[] = {header_of("X-Remote-User", "alice"), header_of("Accept", "a\nb")};
+  frontproxy_header nul_in_name[] = {header_of("X-Remote-User", "alice"), {nul_name, sizeof nul_name, (const uint8_t *)"v", 1}};
+  frontproxy_header other_not_utf8[] = {header_of("X-Remote-User", "alice"),
+                                        {(const uint8_t *)"Accept", 6, bad_utf8, sizeof bad_utf8}};
+  frontproxy_header empty_user[] = {header_of("X-Remote-User", "")};
+  const struct {
+    const char *name;
+    const frontproxy_header *h;
+    size_t n;
+    frontproxy_outcome outcome;
+    uint32_t reason;
+  } cases[] = {
+      {"a header name that is not UTF-8 (not a token)", name_not_utf8, 1, FRONTPROXY_OUTCOME_REJECTED,
+       FRONTPROXY_REASON_INVALID_HEADER},
+      {"an X-Remote-User value that is not UTF-8", user_not_utf8, 1, FRONTPROXY_OUTCOME_REJECTED,
+       FRONTPROXY_REASON_INVALID_HEADER},
+      {"an X-Remote-Group value that is not UTF-8", group_not_utf8, 2, FRONTPROXY_OUTCOME_REJECTED,
+       FRONTPROXY_REASON_INVALID_HEADER},
+      {"an extra value that is not UTF-8", extra_not_utf8, 2, FRONTPROXY_OUTCOME_REJECTED,
+       FRONTPROXY_REASON_INVALID_HEADER},
+      {"§1.5 r12: an extra key that decodes to invalid UTF-8", extra_key_not_utf8, 2, FRONTPROXY_OUTCOME_REJECTED,
+       FRONTPROXY_REASON_INVALID_HEADER},
+      {"an empty header name", empty_name, 2, FRONTPROXY_OUTCOME_REJECTED, FRONTPROXY_REASON_INVALID_HEADER},
+      {"a newline in a value", newline, 2, FRONTPROXY_OUTCOME_REJECTED, FRONTPROXY_REASON_INVALID_HEADER},
+      {"a NUL in a name", nul_in_name, 2, FRONTPROXY_OUTCOME_REJECTED, FRONTPROXY_REASON_INVALID_HEADER},
+      {"a value of 1 MiB + 1 bytes", big_value, 2, FRONTPROXY_OUTCOME_REJECTED, FRONTPROXY_REASON_HEADERS_TOO_LARGE},
+      {"a value of SIZE_MAX bytes (never read)", absurd_value, 2, FRONTPROXY_OUTCOME_REJECTED,
+       FRONTPROXY_REASON_HEADERS_TOO_LARGE},
+      {"8193 header lines (bound 8192)", many, 8193, FRONTPROXY_OUTCOME_REJECTED, FRONTPROXY_REASON_HEADERS_TOO_LARGE},
+      {"SIZE_MAX header lines (never read)", many, SIZE_MAX, FRONTPROXY_OUTCOME_REJECTED,
+       FRONTPROXY_REASON_HEADERS_TOO_LARGE},
+      {"8192 header lines (at the bound)", many, 8192, FRONTPROXY_OUTCOME_AUTHENTICATED, FRONTPROXY_REASON_NONE},
+      {"a non-UTF-8 value of a header that is not an identity header", other_not_utf8, 2,
+       FRONTPROXY_OUTCOME_AUTHENTICATED, FRONTPROXY_REASON_NONE},
+      {"§1.2 r6 + §1.8 r28: an empty X-Remote-User, no client CA: anonymous", empty_user, 1,
+       FRONTPROXY_OUTCOME_ANONYMOUS, FRONTPROXY_REASON_NONE},
+      {"§1.2 r6 + §1.8 r28: no headers at all, no client CA: anonymous", NULL, 0, FRONTPROXY_OUTCOME_ANONYMOUS,
+       FRONTPROXY_REASON_NONE},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    for (size_t p = 0; p < 2; p++) {
+      char what[200];
+      snprintf(what, sizeof what, "%s (%s)", cases[i].name, PATHS[p].name);
+      frontproxy_decision *d = PATHS[p].run(auth, FP_CHAIN, 2, cases[i].h, cases[i].n);
+      if (cases[i].outcome == FRONTPROXY_OUTCOME_REJECTED) {
+        expect_rejected(d, cases[i].reason, what);
+      } else {
+        CHECK(frontproxy_decision_outcome(d) == cases[i].outcome, "%s: outcome %u (reason %s)", what,
+              (unsigned)frontproxy_decision_outcome(d),
+              frontproxy_reason_code(frontproxy_decision_reason(d)) ? frontproxy_reason_code(frontproxy_decision_reason(d))
+                                                                    : "-");
+      }
+      frontproxy_decision_free(d);
+    }
+  }
+  frontproxy_authenticator_free(auth);
+}
+
+/* Headers are checked before the chain's verdict (as the core orders them), also for chains
+ * rejected at the boundary. */
+static void invalid_headers_outrank_a_failing_chain(void) {
+  frontproxy_authenticator *auth = new_from_flags(ARGV(FLAGS_PROXY));
+  static frontproxy_bytes many[64];
+  for (size_t i = 0; i < 64; i++) many[i] = der(FP_LEAF);
+  frontproxy_bytes other_ca[] = {der(CA2_LEAF)};
+  frontproxy_header bad[] = {header_of("X-Remote-User", "alice"), header_of("Bad Name", "v")};
+  for (size_t p = 0; p < 2; p++) {
+    frontproxy_decision *d = PATHS[p].run(auth, many, 64, bad, 2);
+    expect_rejected(d, FRONTPROXY_REASON_INVALID_HEADER, "64 certificates + invalid header");
+    frontproxy_decision_free(d);
+    d = PATHS[p].run(auth, other_ca, 1, bad, 2);
+    expect_rejected(d, FRONTPROXY_REASON_INVALID_HEADER, "another CA + invalid header");
+    frontproxy_decision_free(d);
+  }
+  frontproxy_authenticator_free(auth);
+}
+
+/* §1.8 rule 28: a valid proxy certificate without a username header, with a different client
+ * CA configured, is 401 (the x509 authenticator's error), not anonymous. */
+static void proxy_without_username_and_a_client_ca_is_rejected(void) {
+  frontproxy_authenticator *auth = new_from_flags(ARGV(FLAGS_FULL));
+  frontproxy_decision *d = auth_peer(auth, FP_CHAIN, 2, NULL, 0);
+  expect_rejected(d, FRONTPROXY_REASON_UNKNOWN_AUTHORITY, "proxy certificate, no X-Remote-User, client CA");
+  frontproxy_decision_free(d);
+  frontproxy_authenticator_free(auth);
+}
+
+/* ---- configuration failures ------------------------------------------------------------- */
+
+static void expect_config_failure(frontproxy_result r, frontproxy_authenticator *auth, frontproxy_error *err,
+                                  frontproxy_result want, const char *source, const char *needle, const char *what) {
+  CHECK(r == want, "%s: result %u, want %u", what, (unsigned)r, (unsigned)want);
+  CHECK(auth == (frontproxy_authenticator *)&harness_passed, "%s: *authenticator_out untouched", what);
+  CHECK(err != NULL && frontproxy_error_code(err) == want, "%s: error object with the code", what);
+  if (err) {
+    char msg[4096];
+    size_t len = 0;
+    frontproxy_str src = {0};
+    CHECK(frontproxy_error_message(err, msg, sizeof msg, &len) == FRONTPROXY_RESULT_OK && len > 0, "%s: message",
+          what);
+    CHECK(strstr(msg, needle) != NULL, "%s: message \"%s\" mentions \"%s\"", what, msg, needle);
+    CHECK(frontproxy_error_source(err, &src) == FRONTPROXY_RESULT_OK && (source == NULL || str_is(src, source)),
+          "%s: source is \"%.*s\", want \"%s\"", what, (int)src.len, src.data, source ? source : "(any)");
+  }
+  frontproxy_error_free(err);
+}
+
+/* A failed constructor stores nothing, returns the code and hands back an error object that
+ * says which flag, key or file and why. */
+static void constructors_report_configuration_errors(void) {
+  static const uint8_t not_utf8[] = {'-', '-', 0xff};
+  const frontproxy_bytes bad_utf8_args[] = {{not_utf8, sizeof not_utf8}};
+  const char *missing[] = {FLAG_MISSING};
+  const char *unknown[] = {"--bogus=1"};
+  const char *no_value[] = {"--client-ca-file"};
+  const char *no_ca[] = {"--requestheader-allowed-names=x"};
+  char der_as_ca[4200];
+  snprintf(der_as_ca, sizeof der_as_ca, "--requestheader-client-ca-file=%s", fixture_path("fp-leaf.der", 3));
+  const char *not_pem[] = {der_as_ca};
+  const char *uid_without_standard[] = {FLAG_FP_CA, "--requestheader-uid-headers=X-Custom-Uid"};
+  const struct {
+    const char *name;
+    const char *const *argv; /* or NULL: use `raw` */
+    const frontproxy_bytes *raw;
+    size_t n;
+    const char *source;
+    const char *needle;
+  } flag_cases[] = {
+      {"a CA file that does not exist", missing, NULL, 1, "/nonexistent/front-proxy-ca.pem", "cannot read"},
+      {"an unknown flag", unknown, NULL, 1, NULL, "unknown flag"},
+      {"a flag without its value", no_value, NULL, 1, NULL, "needs a value"},
+      {"a CA file that is not PEM", not_pem, NULL, 1, "--requestheader-client-ca-file", "fp-leaf.der"},
+      {"§4.1 r3: a UID header list without X-Remote-Uid", uid_without_standard, NULL, 2,
+       "--requestheader-uid-headers", "X-Remote-Uid"},
+      {"requestheader flags without the CA flag", no_ca, NULL, 1, "--requestheader-allowed-names", "has no effect"},
+      {"no flags at all (zero length)", NULL, NULL, 0, NULL, "nothing could ever authenticate"},
+      {"a flag argument that is not UTF-8", NULL, bad_utf8_args, 1, "flag argument #1", "UTF-8"},
+  };
+  for (size_t i = 0; i < sizeof flag_cases / sizeof flag_cases[0]; i++) {
+    frontproxy_authenticator *auth = (frontproxy_authenticator *)&harness_passed; /* sentinel */
+    frontproxy_error *err = NULL;
+    const frontproxy_bytes *args = flag_cases[i].argv ? argv_bytes(flag_cases[i].argv, flag_cases[i].n) : flag_cases[i].raw;
+    frontproxy_result r = frontproxy_authenticator_new_from_flags(args, flag_cases[i].n, NULL, &auth, &err);
+    expect_config_failure(r, auth, err, FRONTPROXY_RESULT_CONFIG_INVALID, flag_cases[i].source, flag_cases[i].needle,
+                          flag_cases[i].name);
+  }
+
+  const char *not_configmap = "kind: Secret\ndata: {}\n";
+  const char *not_yaml = "{ this is not json";
+  const char *no_cas = "{\"kind\":\"ConfigMap\",\"data\":{}}";
+  const struct {
+    const char *name;
+    const uint8_t *doc;
+    size_t len;
+    const char *needle;
+  } doc_cases[] = {
+      {"an empty document", NULL, 0, "configmap"},
+      {"a document that is not JSON", (const uint8_t *)not_yaml, strlen(not_yaml), "invalid JSON"},
+      {"a Secret, not a ConfigMap", (const uint8_t *)not_configmap, strlen(not_configmap), "not ConfigMap"},
+      {"§2: a ConfigMap without either CA", (const uint8_t *)no_cas, strlen(no_cas), "neither"},
+      {"a document of SIZE_MAX bytes (never read)", (const uint8_t *)no_cas, SIZE_MAX, "at most"},
+  };
+  for (size_t i = 0; i < sizeof doc_cases / sizeof doc_cases[0]; i++) {
+    frontproxy_authenticator *auth = (frontproxy_authenticator *)&harness_passed;
+    frontproxy_error *err = NULL;
+    frontproxy_result r = frontproxy_authenticator_new_from_configmap(doc_cases[i].doc, doc_cases[i].len, NULL, &auth, &err);
+    expect_config_failure(r, auth, err, FRONTPROXY_RESULT_CONFIG_INVALID, NULL, doc_cases[i].needle, doc_cases[i].name);
+  }
+
+  const char *nowhere = "/nonexistent/configmap.json";
+  frontproxy_authenticator *auth = (frontproxy_authenticator *)&harness_passed;
+  frontproxy_error *err = NULL;
+  frontproxy_result r =
+      frontproxy_authenticator_new_from_configmap_file((const uint8_t *)nowhere, strlen(nowhere), NULL, &auth, &err);
+  expect_config_failure(r, auth, err, FRONTPROXY_RESULT_CONFIG_INVALID, nowhere, "cannot read", "a missing ConfigMap file");
+  err = NULL;
+  r = frontproxy_authenticator_new_from_configmap_file(NULL, 0, NULL, &auth, &err);
+  expect_config_failure(r, auth, err, FRONTPROXY_RESULT_CONFIG_INVALID, NULL, "cannot read", "an empty path");
+
+  /* No error object asked for: the code alone. */
+  r = frontproxy_authenticator_new_from_flags(argv_bytes(missing, 1), 1, NULL, &auth, NULL);
+  CHECK(r == FRONTPROXY_RESULT_CONFIG_INVALID && auth == (frontproxy_authenticator *)&harness_passed,
+        "error_out may be NULL");
+}
+
+/* INVALID_ARGUMENT: inputs no caller should pass (bounds on operator-supplied inputs). */
+static void absurd_arguments_are_invalid(void) {
+  static frontproxy_bytes args[1025];
+  for (size_t i = 0; i < 1025; i++) args[i] = bytes_of("--requestheader-allowed-names=x");
+  static unsigned char long_arg[64 * 1024 + 1];
+  memset(long_arg, 'a', sizeof long_arg);
+  frontproxy_bytes one_long[] = {{long_arg, sizeof long_arg}};
+  static uint8_t long_path[4097];
+  memset(long_path, 'p', sizeof long_path);
+  const struct {
+    const char *name;
+    int which;
+  } cases[] = {{"1025 flag arguments", 0}, {"a flag argument of 64 KiB + 1", 1}, {"a path of 4097 bytes", 2}};
+  for (size_t i = 0; i < 3; i++) {
+    frontproxy_authenticator *auth = (frontproxy_authenticator *)&harness_passed;
+    frontproxy_error *err = NULL;
+    frontproxy_result r;
+    if (cases[i].which == 0)
+      r = frontproxy_authenticator_new_from_flags(args, 1025, NULL, &auth, &err);
+    else if (cases[i].which == 1)
+      r = frontproxy_authenticator_new_from_flags(one_long, 1, NULL, &auth, &err);
+    else
+      r = frontproxy_authenticator_new_from_configmap_file(long_path, sizeof long_path, NULL, &auth, &err);
+    expect_config_failure(r, auth, err, FRONTPROXY_RESULT_INVALID_ARGUMENT, NULL, "at most", cases[i].name);
+  }
+}
+
+/* The error object's message renders like every message: too small a buffer gives the length. */
+static void error_object_message_rendering(void) {
+  const char *missing[] = {FLAG_MISSING};
+  frontproxy_authenticator *auth = NULL;
+  frontproxy_error *err = NULL;
+  CHECK(frontproxy_authenticator_new_from_flags(argv_bytes(missing, 1), 1, NULL, &auth, &err) ==
+            FRONTPROXY_RESULT_CONFIG_INVALID,
+        "missing CA file");
+  size_t needed = 0;
+  CHECK(frontproxy_error_message(err, NULL, 0, &needed) == FRONTPROXY_RESULT_BUFFER_TOO_SMALL && needed > 0,
+        "length query");
+  char *buf = malloc(needed + 1);
+  memset(buf, 'x', needed + 1);
+  size_t len = 0;
+  CHECK(frontproxy_error_message(err, buf, needed, &len) == FRONTPROXY_RESULT_BUFFER_TOO_SMALL && len == needed &&
+            buf[0] == 'x',
+        "needed bytes are one too few, nothing written");
+  CHECK(frontproxy_error_message(err, buf, needed + 1, &len) == FRONTPROXY_RESULT_OK && len == needed &&
+            strlen(buf) == needed,
+        "needed + 1 fits");
+  /* The constructor reads the files first: the file is what is at fault. */
+  CHECK(strncmp(buf, "/nonexistent/front-proxy-ca.pem: cannot read", 44) == 0, "message names the file: %s", buf);
+  free(buf);
+  frontproxy_error_free(err);
+}
+
+/* ---- reloads ----------------------------------------------------------------------------- */
+
+static void last_error_is(const frontproxy_authenticator *auth, const char *needle, const char *what) {
+  char buf[4096];
+  size_t len = 99;
+  CHECK(frontproxy_authenticator_last_error(auth, buf, sizeof buf, &len) == FRONTPROXY_RESULT_OK, "%s: last_error",
+        what);
+  if (needle == NULL)
+    CHECK(len == 0 && buf[0] == 0, "%s: no last error, got \"%s\"", what, buf);
+  else
+    CHECK(len > 0 && strstr(buf, needle) != NULL, "%s: last error \"%s\" mentions \"%s\"", what, buf, needle);
+}
+
+/* A failed reload keeps the old configuration and is reported by last_error (and the error
+ * object); a good reload clears it. */
+static void failed_reloads_keep_the_old_configuration(void) {
+  frontproxy_authenticator *auth = new_from_flags(ARGV(FLAGS_PROXY));
+  last_error_is(auth, NULL, "fresh");
+  char one[1];
+  size_t len = 99;
+  CHECK(frontproxy_authenticator_last_error(auth, one, 1, &len) == FRONTPROXY_RESULT_OK && len == 0 && one[0] == 0,
+        "an empty message fits in one byte");
+  CHECK(frontproxy_authenticator_last_error(auth, NULL, 0, &len) == FRONTPROXY_RESULT_BUFFER_TOO_SMALL && len == 0,
+        "zero-length buffer: BUFFER_TOO_SMALL (no room for the NUL)");
+
+  const char *missing[] = {FLAG_MISSING};
+  frontproxy_error *err = NULL;
+  CHECK(frontproxy_authenticator_reload_flags(auth, argv_bytes(missing, 1), 1, &err) ==
+            FRONTPROXY_RESULT_CONFIG_INVALID,
+        "reload with a missing CA file");
+  CHECK(err && frontproxy_error_code(err) == FRONTPROXY_RESULT_CONFIG_INVALID, "reload error object");
+  frontproxy_error_free(err);
+  last_error_is(auth, "/nonexistent/front-proxy-ca.pem", "after a failed flags reload");
+  frontproxy_decision *d = auth_chain(auth, FP_CHAIN, 2, ALICE, NALICE);
+  expect_user(d, FRONTPROXY_OUTCOME_AUTHENTICATED, FRONTPROXY_AUTHENTICATOR_KIND_REQUEST_HEADER, "alice",
+              ALICE_GROUPS, 2, "the old configuration stays");
+  frontproxy_decision_free(d);
+
+  const char *garbage = "{ not json";
+  CHECK(frontproxy_authenticator_reload_configmap(auth, (const uint8_t *)garbage, strlen(garbage), NULL) ==
+            FRONTPROXY_RESULT_CONFIG_INVALID,
+        "reload with a broken ConfigMap");
+  last_error_is(auth, "invalid JSON", "after a failed ConfigMap reload");
+
+  CHECK(frontproxy_authenticator_reload_configmap(auth, CM_CA2_JSON.data, CM_CA2_JSON.len, NULL) ==
+            FRONTPROXY_RESULT_OK,
+        "reload with CA #2");
+  last_error_is(auth, NULL, "after a good reload");
+  frontproxy_bytes other = der(CA2_LEAF);
+  d = auth_chain(auth, &other, 1, ALICE, NALICE);
+  expect_user(d, FRONTPROXY_OUTCOME_AUTHENTICATED, FRONTPROXY_AUTHENTICATOR_KIND_REQUEST_HEADER, "alice",
+              ALICE_GROUPS, 2, "CA #2 in force");
+  frontproxy_decision_free(d);
+  d = auth_chain(auth, FP_CHAIN, 2, ALICE, NALICE);
+  expect_rejected(d, FRONTPROXY_REASON_UNKNOWN_AUTHORITY, "CA #1 no longer trusted");
+  frontproxy_decision_free(d);
+
+  bool reloaded = true;
+  CHECK(frontproxy_authenticator_check_source(auth, &reloaded, NULL) == FRONTPROXY_RESULT_OK && !reloaded,
+        "check_source of a flags authenticator whose files did not change");
+  frontproxy_authenticator_free(auth);
+}
+
+static void write_file(const char *path, const void *data, size_t len) {
+  FILE *f = fopen(path, "wb");
+  if (!f || fwrite(data, 1, len, f) != len || fclose(f) != 0) {
+    fprintf(stderr, "cannot write %s\n", path);
+    exit(2);
+  }
+}
+
+/* §7: a file-backed ConfigMap is reloaded when its content changes; a broken file keeps the
+ * last good configuration and is reported. */
+static void configmap_file_reloads_on_change(void) {
+  const char *path = fixture_path("live-configmap.json", 4);
+  write_file(path, CM_CA1_JSON.data, CM_CA1_JSON.len);
+  frontproxy_options *opts = NULL;
+  frontproxy_options_new(&opts);
+  frontproxy_options_set_reload_interval(opts, 0); /* only on demand */
+  frontproxy_authenticator *auth = NULL;
+  CHECK(frontproxy_authenticator_new_from_configmap_file((const uint8_t *)path, strlen(path), opts, &auth, NULL) ==
+            FRONTPROXY_RESULT_OK,
+        "new_from_configmap_file");
+  frontproxy_options_free(opts);
+  frontproxy_bytes other = der(CA2_LEAF);
+  bool reloaded = true;
+  CHECK(frontproxy_authenticator_check_source(auth, &reloaded, NULL) == FRONTPROXY_RESULT_OK && !reloaded,
+        "unchanged file: no reload");
+
+  write_file(path, CM_CA2_JSON.data, CM_CA2_JSON.len);
+  frontproxy_decision *d = auth_chain(auth, &other, 1, ALICE, NALICE);
+  expect_rejected(d, FRONTPROXY_REASON_UNKNOWN_AUTHORITY, "interval 0: not re-read on the request path");
+  frontproxy_decision_free(d);
+  CHECK(frontproxy_authenticator_check_source(auth, &reloaded, NULL) == FRONTPROXY_RESULT_OK && reloaded,
+        "changed file: reloaded");
+  d = auth_chain(auth, &other, 1, ALICE, NALICE);
+  CHECK(frontproxy_decision_outcome(d) == FRONTPROXY_OUTCOME_AUTHENTICATED, "CA #2 now trusted");
+  frontproxy_decision_free(d);
+
+  write_file(path, "{ broken", 8);
+  frontproxy_error *err = NULL;
+  reloaded = true;
+  CHECK(frontproxy_authenticator_check_source(auth, &reloaded, &err) == FRONTPROXY_RESULT_CONFIG_INVALID,
+        "broken file: CONFIG_INVALID");
+  CHECK(reloaded == true, "*reloaded_out is not written on failure");
+  CHECK(err && frontproxy_error_code(err) == FRONTPROXY_RESULT_CONFIG_INVALID, "error object");
+  frontproxy_error_free(err);
+  last_error_is(auth, "invalid JSON", "broken file");
+  d = auth_chain(auth, &other, 1, ALICE, NALICE);
+  CHECK(frontproxy_decision_outcome(d) == FRONTPROXY_OUTCOME_AUTHENTICATED, "the last good configuration stays");
+  frontproxy_decision_free(d);
+
+  write_file(path, CM_CA1_JSON.data, CM_CA1_JSON.len);
+  CHECK(frontproxy_authenticator_check_source(auth, &reloaded, NULL) == FRONTPROXY_RESULT_OK && reloaded,
+        "fixed file: reloaded");
+  last_error_is(auth, NULL, "fixed file");
+  frontproxy_authenticator_free(auth);
+  remove(path);
+}
+
+/* A peer verified before a reload keeps working: it is verified again under the new
+ * configuration (never trusted past what made it true). Decisions outlive everything. */
+static void handles_keep_working_after_reload(void) {
+  frontproxy_authenticator *auth = new_from_flags(ARGV(FLAGS_PROXY));
+  frontproxy_peer *peer = NULL;
+  frontproxy_authenticator_verify_peer(auth, FP_CHAIN, 2, &peer);
+  frontproxy_decision *before = NULL;
+  frontproxy_authenticator_authenticate(auth, peer, ALICE, NALICE, &before);
+  expect_user(before, FRONTPROXY_OUTCOME_AUTHENTICATED, FRONTPROXY_AUTHENTICATOR_KIND_REQUEST_HEADER, "alice",
+              ALICE_GROUPS, 2, "before the reload");
+
+  const char *other_names[] = {FLAG_FP_CA, "--requestheader-allowed-names=someone-else"};
+  CHECK(frontproxy_authenticator_reload_flags(auth, argv_bytes(other_names, 2), 2, NULL) == FRONTPROXY_RESULT_OK,
+        "reload: same CA, other allowed names");
+  frontproxy_decision *d = NULL;
+  CHECK(frontproxy_authenticator_authenticate(auth, peer, ALICE, NALICE, &d) == FRONTPROXY_RESULT_OK, "old peer");
+  expect_rejected(d, FRONTPROXY_REASON_COMMON_NAME_NOT_ALLOWED, "the old peer is re-checked against the new names");
+  frontproxy_decision_free(d);
+
+  CHECK(frontproxy_authenticator_reload_configmap(auth, CM_CA1_JSON.data, CM_CA1_JSON.len, NULL) ==
+            FRONTPROXY_RESULT_OK,
+        "reload: CA #1 from the ConfigMap");
+  CHECK(frontproxy_authenticator_authenticate(auth, peer, ALICE, NALICE, &d) == FRONTPROXY_RESULT_OK, "old peer");
+  expect_user(d, FRONTPROXY_OUTCOME_AUTHENTICATED, FRONTPROXY_AUTHENTICATOR_KIND_REQUEST_HEADER, "alice",
+              ALICE_GROUPS, 2, "the old peer works again");
+  frontproxy_decision_free(d);
+
+  CHECK(frontproxy_authenticator_reload_configmap(auth, CM_CA2_JSON.data, CM_CA2_JSON.len, NULL) ==
+            FRONTPROXY_RESULT_OK,
+        "reload: CA #2");
+  CHECK(frontproxy_authenticator_authenticate(auth, peer, ALICE, NALICE, &d) == FRONTPROXY_RESULT_OK, "old peer");
+  expect_rejected(d, FRONTPROXY_REASON_UNKNOWN_AUTHORITY, "the old peer under CA #2");
+  frontproxy_decision_free(d);
+
+  /* A peer used with another authenticator is verified under that one's configuration. */
+  frontproxy_authenticator *ca1 = new_from_configmap(CM_CA1_JSON, NULL);
+  CHECK(frontproxy_authenticator_authenticate(ca1, peer, ALICE, NALICE, &d) == FRONTPROXY_RESULT_OK, "other auth");
+  CHECK(frontproxy_decision_outcome(d) == FRONTPROXY_OUTCOME_AUTHENTICATED, "the peer under another authenticator");
+  frontproxy_decision_free(d);
+  frontproxy_authenticator_free(ca1);
+
+  frontproxy_authenticator_free(auth);
+  /* The decision made before the reloads outlives the authenticator. */
+  expect_user(before, FRONTPROXY_OUTCOME_AUTHENTICATED, FRONTPROXY_AUTHENTICATOR_KIND_REQUEST_HEADER, "alice",
+              ALICE_GROUPS, 2, "after the authenticator is freed");
+  frontproxy_decision_free(before);
+  frontproxy_peer_free(peer);
+}
+
+/* ---- pointers, lengths and lifetimes ----------------------------------------------------- */
+
+/* Convention: every pointer is checked; outputs are written only on success. */
+static void null_for_every_pointer_argument(void) {
+  frontproxy_authenticator *auth = new_from_flags(ARGV(FLAGS_PROXY));
+  frontproxy_peer *peer = NULL;
+  frontproxy_authenticator_verify_peer(auth, FP_CHAIN, 2, &peer);
+  frontproxy_decision *dec = auth_chain(auth, FP_CHAIN, 2, ALICE, NALICE);
+  const char *missing[] = {FLAG_MISSING};
+  frontproxy_error *err = NULL;
+  frontproxy_authenticator *none = NULL;
+  frontproxy_authenticator_new_from_flags(argv_bytes(missing, 1), 1, NULL, &none, &err);
+  frontproxy_options *opts = NULL;
+  frontproxy_options_new(&opts);
+
+  const frontproxy_result NP = FRONTPROXY_RESULT_NULL_POINTER;
+  void *const SENTINEL = (void *)&harness_failed;
+  char buf[256];
+  size_t len = 0;
+  frontproxy_str s = {0};
+  frontproxy_bytes b = {0};
+  bool flag = false;
+  frontproxy_cache_stats stats;
+  const frontproxy_bytes proxy_args[] = {bytes_of(FLAGS_PROXY[0])};
+  const frontproxy_bytes null_arg[] = {{NULL, 3}};
+  const frontproxy_bytes null_cert[] = {der(FP_LEAF), {NULL, 10}};
+  const frontproxy_header null_name[] = {{NULL, 3, (const uint8_t *)"v", 1}};
+  const frontproxy_header null_value[] = {{(const uint8_t *)"X-A", 3, NULL, 1}};
+
+  /* result, error */
+  CHECK(frontproxy_result_message(0, buf, sizeof buf, NULL) == NP, "result_message out_len");
+  CHECK(frontproxy_result_message(0, NULL, sizeof buf, &len) == NP, "result_message buf");
+  CHECK(frontproxy_error_code(NULL) == NP, "error_code(NULL)");
+  CHECK(frontproxy_error_message(NULL, buf, sizeof buf, &len) == NP, "error_message error");
+  CHECK(frontproxy_error_message(err, buf, sizeof buf, NULL) == NP, "error_message out_len");
+  CHECK(frontproxy_error_message(err, NULL, 5, &len) == NP, "error_message buf");
+  CHECK(frontproxy_error_source(NULL, &s) == NP && frontproxy_error_source(err, NULL) == NP, "error_source");
+
+  /* options */
+  CHECK(frontproxy_options_new(NULL) == NP, "options_new");
+  CHECK(frontproxy_options_set_cache(NULL, 1, 1) == NP, "options_set_cache");
+  CHECK(frontproxy_options_set_cache_ttl(NULL, 1, 1) == NP, "options_set_cache_ttl");
+  CHECK(frontproxy_options_set_reload_interval(NULL, 1) == NP, "options_set_reload_interval");
+
+  /* constructors: the out-pointer, the arrays, an element's pointer */
+  frontproxy_authenticator *out = (frontproxy_authenticator *)SENTINEL;
+  frontproxy_error *e = NULL;
+  CHECK(frontproxy_authenticator_new_from_flags(proxy_args, 1, NULL, NULL, &e) == NP && e &&
+            frontproxy_error_code(e) == NP,
+        "new_from_flags authenticator_out (with an error object)");
+  frontproxy_error_free(e);
+  CHECK(frontproxy_authenticator_new_from_flags(NULL, 1, opts, &out, NULL) == NP, "new_from_flags args");
+  CHECK(frontproxy_authenticator_new_from_flags(null_arg, 1, opts, &out, NULL) == NP, "new_from_flags args[0].data");
+  CHECK(frontproxy_authenticator_new_from_configmap(NULL, 10, opts, &out, NULL) == NP, "new_from_configmap doc");
+  CHECK(frontproxy_authenticator_new_from_configmap(CM_CA1_JSON.data, CM_CA1_JSON.len, opts, NULL, NULL) == NP,
+        "new_from_configmap authenticator_out");
+  CHECK(frontproxy_authenticator_new_from_configmap_file(NULL, 10, opts, &out, NULL) == NP,
+        "new_from_configmap_file path");
+  CHECK(frontproxy_authenticator_new_from_configmap_file((const uint8_t *)"x", 1, opts, NULL, NULL) == NP,
+        "new_from_configmap_file authenticator_out");
+  CHECK(out == (frontproxy_authenticator *)SENTINEL, "no constructor wrote *authenticator_out");
+  /* NULL options are the defaults, NULL error_out means "no details": both succeed. */
+  CHECK(frontproxy_authenticator_new_from_flags(proxy_args, 1, NULL, &out, NULL) == FRONTPROXY_RESULT_OK, "defaults");
+  frontproxy_authenticator_free(out);
+
+  /* reloads */
+  CHECK(frontproxy_authenticator_reload_flags(NULL, proxy_args, 1, NULL) == NP, "reload_flags authenticator");
+  CHECK(frontproxy_authenticator_reload_flags(auth, NULL, 1, NULL) == NP, "reload_flags args");
+  CHECK(frontproxy_authenticator_reload_configmap(NULL, CM_CA1_JSON.data, CM_CA1_JSON.len, NULL) == NP,
+        "reload_configmap authenticator");
+  CHECK(frontproxy_authenticator_reload_configmap(auth, NULL, 5, NULL) == NP, "reload_configmap doc");
+  CHECK(frontproxy_authenticator_check_source(NULL, &flag, NULL) == NP, "check_source authenticator");
+  CHECK(frontproxy_authenticator_check_source(auth, NULL, NULL) == NP, "check_source reloaded_out");
+  CHECK(frontproxy_authenticator_last_error(NULL, buf, sizeof buf, &len) == NP, "last_error authenticator");
+  CHECK(frontproxy_authenticator_last_error(auth, NULL, 5, &len) == NP, "last_error buf");
+  CHECK(frontproxy_authenticator_last_error(auth, buf, sizeof buf, NULL) == NP, "last_error out_len");
+  CHECK(frontproxy_authenticator_cache_stats(NULL, &stats) == NP, "cache_stats authenticator");
+  CHECK(frontproxy_authenticator_cache_stats(auth, NULL) == NP, "cache_stats stats_out");
+
+  /* verify_peer / authenticate / authenticate_chain */
+  frontproxy_peer *p = (frontproxy_peer *)SENTINEL;
+  CHECK(frontproxy_authenticator_verify_peer(NULL, FP_CHAIN, 2, &p) == NP, "verify_peer authenticator");
+  CHECK(frontproxy_authenticator_verify_peer(auth, NULL, 2, &p) == NP, "verify_peer certs");
+  CHECK(frontproxy_authenticator_verify_peer(auth, null_cert, 2, &p) == NP, "verify_peer certs[1].data");
+  CHECK(frontproxy_authenticator_verify_peer(auth, FP_CHAIN, 2, NULL) == NP, "verify_peer peer_out");
+  CHECK(p == (frontproxy_peer *)SENTINEL, "verify_peer wrote nothing on failure");
+  frontproxy_decision *d = (frontproxy_decision *)SENTINEL;
+  CHECK(frontproxy_authenticator_authenticate(NULL, peer, ALICE, NALICE, &d) == NP, "authenticate authenticator");
+  CHECK(frontproxy_authenticator_authenticate(auth, NULL, ALICE, NALICE, &d) == NP, "authenticate peer");
+  CHECK(frontproxy_authenticator_authenticate(auth, peer, NULL, 2, &d) == NP, "authenticate headers");
+  CHECK(frontproxy_authenticator_authenticate(auth, peer, null_name, 1, &d) == NP, "authenticate headers[0].name");
+  CHECK(frontproxy_authenticator_authenticate(auth, peer, null_value, 1, &d) == NP, "authenticate headers[0].value");
+  CHECK(frontproxy_authenticator_authenticate(auth, peer, ALICE, NALICE, NULL) == NP, "authenticate decision_out");
+  CHECK(frontproxy_authenticator_authenticate_chain(NULL, FP_CHAIN, 2, ALICE, NALICE, &d) == NP, "chain auth");
+  CHECK(frontproxy_authenticator_authenticate_chain(auth, NULL, 2, ALICE, NALICE, &d) == NP, "chain certs");
+  CHECK(frontproxy_authenticator_authenticate_chain(auth, null_cert, 2, ALICE, NALICE, &d) == NP, "chain certs[1]");
+  CHECK(frontproxy_authenticator_authenticate_chain(auth, FP_CHAIN, 2, NULL, 2, &d) == NP, "chain headers");
+  CHECK(frontproxy_authenticator_authenticate_chain(auth, FP_CHAIN, 2, null_name, 1, &d) == NP, "chain headers[0]");
+  CHECK(frontproxy_authenticator_authenticate_chain(auth, FP_CHAIN, 2, ALICE, NALICE, NULL) == NP, "chain out");
+  CHECK(d == (frontproxy_decision *)SENTINEL, "no authenticate call wrote *decision_out on failure");
+
+  /* decision accessors: NULL decision, NULL outputs */
+  CHECK(frontproxy_decision_outcome(NULL) == FRONTPROXY_OUTCOME_REJECTED, "outcome(NULL) fails closed");
+  CHECK(frontproxy_decision_reason(NULL) == FRONTPROXY_REASON_INTERNAL_ERROR, "reason(NULL)");
+  CHECK(frontproxy_decision_authenticator(NULL) == FRONTPROXY_AUTHENTICATOR_KIND_NONE, "authenticator(NULL)");
+  CHECK(!frontproxy_decision_from_cache(NULL), "from_cache(NULL)");
+  CHECK(frontproxy_decision_message(NULL, &s) == NP && frontproxy_decision_message(dec, NULL) == NP, "message");
+  CHECK(frontproxy_decision_user_name(NULL, &s) == NP && frontproxy_decision_user_name(dec, NULL) == NP, "user_name");
+  CHECK(frontproxy_decision_user_uid(NULL, &s) == NP && frontproxy_decision_user_uid(dec, NULL) == NP, "user_uid");
+  CHECK(frontproxy_decision_group_count(NULL) == 0, "group_count(NULL)");
+  CHECK(frontproxy_decision_group(NULL, 0, &s) == NP && frontproxy_decision_group(dec, 0, NULL) == NP, "group");
+  CHECK(frontproxy_decision_extra_count(NULL) == 0, "extra_count(NULL)");
+  CHECK(frontproxy_decision_extra_key(NULL, 0, &s) == NP && frontproxy_decision_extra_key(dec, 0, NULL) == NP,
+        "extra_key");
+  CHECK(frontproxy_decision_extra_value_count(NULL, 0) == 0, "extra_value_count(NULL)");
+  CHECK(frontproxy_decision_extra_value(NULL, 0, 0, &s) == NP && frontproxy_decision_extra_value(dec, 0, 0, NULL) == NP,
+        "extra_value");
+  CHECK(frontproxy_decision_clear_header_count(NULL) == 0, "clear_header_count(NULL)");
+  CHECK(frontproxy_decision_clear_header(NULL, 0, &b) == NP && frontproxy_decision_clear_header(dec, 0, NULL) == NP,
+        "clear_header");
+
+  /* free accepts NULL */
+  frontproxy_authenticator_free(NULL);
+  frontproxy_peer_free(NULL);
+  frontproxy_decision_free(NULL);
+  frontproxy_error_free(NULL);
+  frontproxy_options_free(NULL);
+  CHECK(1, "every free accepts NULL");
+
+  frontproxy_options_free(opts);
+  frontproxy_error_free(err);
+  frontproxy_decision_free(dec);
+  frontproxy_peer_free(peer);
+  frontproxy_authenticator_free(auth);
+}
+
+/* Zero lengths: an empty chain or header list is valid input (no certificate: anonymous);
+ * NULL is accepted with length 0. */
+static void zero_lengths_are_valid_input(void) {
+  frontproxy_authenticator *auth = new_from_flags(ARGV(FLAGS_PROXY));
+  frontproxy_peer *peer = NULL;
+  CHECK(frontproxy_authenticator_verify_peer(auth, NULL, 0, &peer) == FRONTPROXY_RESULT_OK && peer,
+        "verify_peer of no certificate");
+  frontproxy_decision *d = NULL;
+  CHECK(frontproxy_authenticator_authenticate(auth, peer, NULL, 0, &d) == FRONTPROXY_RESULT_OK, "no headers");
+  expect_user(d, FRONTPROXY_OUTCOME_ANONYMOUS, FRONTPROXY_AUTHENTICATOR_KIND_NONE, "system:anonymous", ANON_GROUPS, 1,
+              "no certificate, no headers");
+  frontproxy_str s = {(const char *)1, 99};
+  CHECK(frontproxy_decision_user_uid(d, &s) == FRONTPROXY_RESULT_OK && s.len == 0, "empty uid has length 0");
+  frontproxy_decision_free(d);
+  frontproxy_peer_free(peer);
+  /* Zero-length pointers may be anything: they are never read. */
+  const frontproxy_header zero_value[] = {{(const uint8_t *)"X-Remote-User", 13, NULL, 0},
+                                          {(const uint8_t *)"Accept", 6, (const uint8_t *)"ignored", 0}};
+  d = auth_chain(auth, FP_CHAIN, 2, zero_value, 2);
+  expect_user(d, FRONTPROXY_OUTCOME_ANONYMOUS, FRONTPROXY_AUTHENTICATOR_KIND_NONE, "system:anonymous", ANON_GROUPS, 1,
+              "§1.2 r6: an empty username is no opinion");
+  frontproxy_decision_free(d);
+  const frontproxy_header zero_name[] = {{NULL, 0, (const uint8_t *)"v", 1}};
+  d = auth_chain(auth, FP_CHAIN, 2, zero_name, 1);
+  expect_rejected(d, FRONTPROXY_REASON_INVALID_HEADER, "a zero-length header name");
+  frontproxy_decision_free(d);
+  frontproxy_authenticator_free(auth);
+}
+
+/* Convention: handles are independent; freeing them in any order is safe, and a decision
+ * stays readable until it is freed itself. */
+static void freeing_in_every_order(void) {
+  static const int orders[6][3] = {{0, 1, 2}, {0, 2, 1}, {1, 0, 2}, {1, 2, 0}, {2, 0, 1}, {2, 1, 0}};
+  for (int o = 0; o < 6; o++) {
+    frontproxy_options *opts = NULL;
+    frontproxy_options_new(&opts);
+    frontproxy_authenticator *auth = NULL;
+    frontproxy_authenticator_new_from_configmap(CM_CA1_JSON.data, CM_CA1_JSON.len, opts, &auth, NULL);
+    if (o % 2) frontproxy_options_free(opts);
+    frontproxy_peer *peer = NULL;
+    frontproxy_authenticator_verify_peer(auth, FP_CHAIN, 2, &peer);
+    frontproxy_decision *d = NULL;
+    frontproxy_authenticator_authenticate(auth, peer, ALICE, NALICE, &d);
+    frontproxy_error *err = NULL;
+    frontproxy_authenticator_reload_configmap(auth, (const uint8_t *)"x", 1, &err);
+    for (int i = 0; i < 3; i++) {
+      switch (orders[o][i]) {
+        case 0: frontproxy_authenticator_free(auth); auth = NULL; break;
+        case 1: frontproxy_peer_free(peer); peer = NULL; break;
+        case 2:
+          CHECK(frontproxy_decision_outcome(d) == FRONTPROXY_OUTCOME_AUTHENTICATED, "order %d: decision readable", o);
+          frontproxy_str s = {0};
+          CHECK(frontproxy_decision_user_name(d, &s) == FRONTPROXY_RESULT_OK && str_is(s, "alice"),
+                "order %d: user readable", o);
+          frontproxy_decision_free(d);
+          d = NULL;
+          break;
+      }
+      if (peer && !auth) {
+        /* The peer outlives its authenticator and works with another one. */
+        frontproxy_authenticator *other = new_from_configmap(CM_CA1_JSON, NULL);
+        frontproxy_decision *d2 = NULL;
+        CHECK(frontproxy_authenticator_authenticate(other, peer, ALICE, NALICE, &d2) == FRONTPROXY_RESULT_OK &&
+                  frontproxy_decision_outcome(d2) == FRONTPROXY_OUTCOME_AUTHENTICATED,
+              "order %d: the peer after its authenticator", o);
+        frontproxy_decision_free(d2);
+        frontproxy_authenticator_free(other);
+      }
+    }
+    CHECK(err && frontproxy_error_code(err) == FRONTPROXY_RESULT_CONFIG_INVALID, "order %d: error outlives all", o);
+    frontproxy_error_free(err);
+    if (o % 2 == 0) frontproxy_options_free(opts);
+  }
+}
+
+int main(int argc, char **argv) {
+  if (argc != 2) {
+    fprintf(stderr, "usage: %s CERTS_DIR\n", argv[0]);
+    return 2;
+  }
+  harness_certs_dir = argv[1];
+  setup_fixtures();
+  FP_CHAIN[0] = der(FP_LEAF);
+  FP_CHAIN[1] = der(FP_INT);
+
+  RUN(version_is_the_crate_version);
+  RUN(result_codes_are_stable_and_render_their_messages);
+  RUN(reason_codes_are_the_cli_codes);
+  RUN(happy_path_flags_peer_gives_the_user_from_the_headers);
+  RUN(happy_path_configmap_chain_uses_the_decision_cache);
+  RUN(happy_path_configmap_yaml);
+  RUN(options_disable_the_cache);
+  RUN(x509_client_certificate_gives_cn_and_organizations);
+  RUN(no_certificate_is_anonymous_and_headers_are_not_trusted);
+  RUN(failing_chains_are_rejected_decisions);
+  RUN(hostile_headers_are_rejected_decisions);
+  RUN(invalid_headers_outrank_a_failing_chain);
+  RUN(proxy_without_username_and_a_client_ca_is_rejected);
+  RUN(constructors_report_configuration_errors);
+  RUN(absurd_arguments_are_invalid);
+  RUN(error_object_message_rendering);
+  RUN(failed_reloads_keep_the_old_configuration);
+  RUN(configmap_file_reloads_on_change);
+  RUN(handles_keep_working_after_reload);
+  RUN(null_for_every_pointer_argument);
+  RUN(zero_lengths_are_valid_input);
+  RUN(freeing_in_every_order);
+
+  free_fixtures();
+  return harness_finish();
+}
