@@ -359,8 +359,8 @@ frontproxy_result frontproxy_authenticator_new_from_configmap_file(const uint8_t
  * `frontproxy_authenticator_new_from_flags`), atomically: requests in flight finish on the
  * old one, peers and cached verdicts of the old one are verified again. On failure the old
  * configuration stays, `*error_out` (if not NULL) receives an error object, and
- * `frontproxy_authenticator_last_error` reports it. A file-backed authenticator keeps
- * watching the files it was created with: when those change, they replace this reload.
+ * `frontproxy_authenticator_last_error` reports it. From then on the CA files these flags
+ * name are the ones watched (instead of whatever the authenticator watched before).
  */
 frontproxy_result frontproxy_authenticator_reload_flags(const struct frontproxy_authenticator *authenticator,
                                                         const struct frontproxy_bytes *args,
@@ -369,7 +369,8 @@ frontproxy_result frontproxy_authenticator_reload_flags(const struct frontproxy_
 
 /**
  * Replaces the configuration with one built from a ConfigMap document, like
- * `frontproxy_authenticator_reload_flags`.
+ * `frontproxy_authenticator_reload_flags`. After a successful reload no file is watched any
+ * more: the document given here stays in force until the next reload.
  */
 frontproxy_result frontproxy_authenticator_reload_configmap(const struct frontproxy_authenticator *authenticator,
                                                             const uint8_t *doc,

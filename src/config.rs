@@ -16,6 +16,26 @@ pub const STANDARD_UID_HEADER: &str = "X-Remote-Uid";
 pub const STANDARD_GROUP_HEADER: &str = "X-Remote-Group";
 pub const STANDARD_EXTRA_PREFIX: &str = "X-Remote-Extra-";
 
+/// Largest configuration file read (a CA bundle of the maximum size, or a ConfigMap document,
+/// fits easily). A path pointing at `/dev/zero` or a FIFO is refused instead of read forever.
+pub const MAX_CONFIG_FILE_BYTES: u64 = 8 << 20;
+
+/// Reads a configuration file, refusing anything larger than [`MAX_CONFIG_FILE_BYTES`].
+pub fn read_config_file(path: &str) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(MAX_CONFIG_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_CONFIG_FILE_BYTES {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("larger than {MAX_CONFIG_FILE_BYTES} bytes"),
+        ));
+    }
+    Ok(bytes)
+}
+
 /// Bounds on the work one request can cause. Everything from the network is bounded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {

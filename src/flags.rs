@@ -93,7 +93,7 @@ impl KubeAuthFlags {
 
     /// Reads the CA files and builds a validated configuration.
     pub fn to_config(&self) -> Result<AuthConfig, ConfigError> {
-        self.to_config_with(|path| std::fs::read(path))
+        self.to_config_with(crate::config::read_config_file)
     }
 
     /// Like [`Self::to_config`], reading files through `read` (for tests and hot reload).

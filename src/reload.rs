@@ -42,15 +42,20 @@ pub enum ConfigSource {
 }
 
 impl ConfigSource {
-    fn paths(&self) -> Vec<String> {
+    /// The files to read, each with the flag or key that names it in errors.
+    fn paths(&self) -> Vec<(&'static str, String)> {
         match self {
             ConfigSource::Flags(f) => f
                 .requestheader_client_ca_file
                 .iter()
-                .chain(f.client_ca_file.iter())
-                .cloned()
+                .map(|p| (crate::flags::REQUESTHEADER_CLIENT_CA_FILE, p.clone()))
+                .chain(
+                    f.client_ca_file
+                        .iter()
+                        .map(|p| (crate::flags::CLIENT_CA_FILE, p.clone())),
+                )
                 .collect(),
-            ConfigSource::ConfigMapFile(p) => vec![p.to_string_lossy().into_owned()],
+            ConfigSource::ConfigMapFile(p) => vec![("configmap", p.to_string_lossy().into_owned())],
         }
     }
 
@@ -58,9 +63,9 @@ impl ConfigSource {
     fn read(&self) -> Result<(SourceFiles, [u8; 32]), ConfigError> {
         let mut h = Sha256::new();
         let mut files = Vec::new();
-        for path in self.paths() {
-            let bytes = std::fs::read(&path)
-                .map_err(|e| ConfigError::new(path.clone(), format!("cannot read: {e}")))?;
+        for (label, path) in self.paths() {
+            let bytes = crate::config::read_config_file(&path)
+                .map_err(|e| ConfigError::new(label, format!("cannot read {path:?}: {e}")))?;
             h.update((path.len() as u64).to_be_bytes());
             h.update(path.as_bytes());
             h.update((bytes.len() as u64).to_be_bytes());
@@ -114,7 +119,7 @@ struct WatchedSource {
     source: ConfigSource,
     /// Digest of the files last tried (good or bad), so the same bad content is not parsed
     /// again and again.
-    last_digest: Mutex<[u8; 32]>,
+    last_digest: [u8; 32],
 }
 
 /// Reload counters and the last error.
@@ -130,7 +135,7 @@ pub struct Authenticator {
     current: ArcSwap<AuthConfig>,
     cache: Option<DecisionCache>,
     clock: Arc<dyn Clock>,
-    watched: Option<WatchedSource>,
+    watched: Mutex<Option<WatchedSource>>,
     interval_secs: i64,
     next_check: AtomicI64,
     reloads: AtomicU64,
@@ -149,7 +154,7 @@ impl Authenticator {
             current: ArcSwap::from_pointee(config),
             cache: options.cache.map(DecisionCache::new),
             clock: options.clock,
-            watched: None,
+            watched: Mutex::new(None),
             interval_secs: i64::try_from(options.reload_interval.as_secs()).unwrap_or(i64::MAX),
             next_check: AtomicI64::new(i64::MAX),
             reloads: AtomicU64::new(0),
@@ -166,15 +171,37 @@ impl Authenticator {
     ) -> Result<Authenticator, ConfigError> {
         let (files, digest) = source.read()?;
         let config = source.build(&files)?;
-        let interval = i64::try_from(options.reload_interval.as_secs()).unwrap_or(i64::MAX);
-        let now = options.clock.now().as_secs() as i64;
-        let mut auth = Self::with_options(config, options);
-        auth.watched = Some(WatchedSource {
-            source,
-            last_digest: Mutex::new(digest),
-        });
-        auth.next_check = AtomicI64::new(now.saturating_add(interval));
+        let auth = Self::with_options(config, options);
+        auth.watch(source, digest);
         Ok(auth)
+    }
+
+    /// Loads `source`, swaps it in, and from now on watches its files instead of the previous
+    /// source's. On error nothing changes (the previous source stays watched).
+    pub fn replace_source(&self, source: ConfigSource) -> Result<(), ConfigError> {
+        let (files, digest) = source.read()?;
+        let config = source.build(&files)?;
+        self.reload(config);
+        self.watch(source, digest);
+        Ok(())
+    }
+
+    /// Stops watching files (after a reload from a document that has no file behind it).
+    pub fn stop_watching(&self) {
+        *self.watched.lock() = None;
+        self.next_check.store(i64::MAX, Ordering::Relaxed);
+    }
+
+    fn watch(&self, source: ConfigSource, digest: [u8; 32]) {
+        *self.watched.lock() = Some(WatchedSource {
+            source,
+            last_digest: digest,
+        });
+        let now = self.clock.now().as_secs() as i64;
+        self.next_check.store(
+            now.saturating_add(self.interval_secs.max(1)),
+            Ordering::Relaxed,
+        );
     }
 
     /// The configuration in force now.
@@ -196,18 +223,18 @@ impl Authenticator {
     /// Checks the file-backed source now. `Ok(true)` when a new configuration was swapped in;
     /// `Err` when the files changed but do not load (the last good configuration stays).
     pub fn check_source(&self) -> Result<bool, ConfigError> {
-        let Some(watched) = &self.watched else {
+        let mut guard = self.watched.lock();
+        let Some(watched) = guard.as_mut() else {
             return Ok(false);
         };
-        let mut last = watched.last_digest.lock();
         let result = watched.source.read().and_then(|(files, digest)| {
-            if digest == *last {
+            if digest == watched.last_digest {
                 return Ok(None);
             }
-            *last = digest;
+            watched.last_digest = digest;
             watched.source.build(&files).map(Some)
         });
-        drop(last);
+        drop(guard);
         match result {
             Ok(None) => Ok(false),
             Ok(Some(config)) => {
@@ -298,7 +325,12 @@ impl Authenticator {
         let Some(cache) = &self.cache else {
             return config.authenticate_request(chain, headers, now);
         };
-        if chain.is_empty() {
+        let limits = config.limits();
+        if chain.is_empty()
+            || chain.len() > limits.max_chain_certificates
+            || chain.iter().any(|c| c.len() > limits.max_certificate_bytes)
+        {
+            // Nothing to remember, or rejected before any hashing: never digest unbounded input.
             return config.authenticate_request(chain, headers, now);
         }
         let digest = ChainDigest::of_chain(chain);

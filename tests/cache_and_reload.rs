@@ -645,3 +645,76 @@ fn cli_check_explain_says_whether_the_decision_came_from_the_cache() {
     assert!(twice.contains("decision cache: HIT"), "{twice}");
     assert!(twice.contains("1 hit(s), 1 miss(es)"), "{twice}");
 }
+
+#[test]
+fn replace_source_switches_the_watched_files_and_stop_watching_ends_watching() {
+    let pki = timed_pki(100_000, 100_000, 100_000);
+    let other = self_signed(ca_spec("other-ca"), KeyKind::EcdsaP256.pooled(6));
+    let dir = PkiDir::new();
+    let first = dir.write("first.crt", &pki.root.pem);
+    let second = dir.write("second.crt", &other.pem);
+    let flags = |p: &Path| {
+        frontproxy::flags::KubeAuthFlags::parse(&[format!(
+            "--requestheader-client-ca-file={}",
+            p.display()
+        )])
+        .unwrap()
+    };
+    let auth = Authenticator::from_source(
+        ConfigSource::Flags(flags(&first)),
+        AuthenticatorOptions::default(),
+    )
+    .unwrap();
+    let chain = ders(&[&pki.leaf, &pki.intermediate]);
+    assert!(is_alice(&auth.authenticate_chain(&chain, &headers())));
+
+    auth.replace_source(ConfigSource::Flags(flags(&second)))
+        .unwrap();
+    assert_eq!(
+        reason(&auth.authenticate_chain(&chain, &headers())),
+        Some(Reason::UnknownAuthority)
+    );
+    // The old file is not watched any more: changing it does nothing...
+    std::fs::write(&first, &other.pem).unwrap();
+    assert_eq!(auth.check_source(), Ok(false));
+    // ...the new one is.
+    std::fs::write(&second, &pki.root.pem).unwrap();
+    assert_eq!(auth.check_source(), Ok(true));
+    assert!(is_alice(&auth.authenticate_chain(&chain, &headers())));
+
+    // A failing replacement changes nothing.
+    let missing = dir.path().join("missing.crt");
+    let err = auth
+        .replace_source(ConfigSource::Flags(flags(&missing)))
+        .unwrap_err();
+    assert_eq!(err.source, "--requestheader-client-ca-file", "{err}");
+    assert!(is_alice(&auth.authenticate_chain(&chain, &headers())));
+
+    auth.stop_watching();
+    std::fs::write(&second, &other.pem).unwrap();
+    assert_eq!(auth.check_source(), Ok(false));
+    assert!(is_alice(&auth.authenticate_chain(&chain, &headers())));
+}
+
+#[test]
+fn configuration_files_are_read_with_a_bound() {
+    let err = Authenticator::from_source(
+        ConfigSource::ConfigMapFile("/dev/zero".into()),
+        AuthenticatorOptions::default(),
+    )
+    .err()
+    .expect("an endless file must be refused");
+    assert!(err.message.contains("larger than"), "{err}");
+    let dir = PkiDir::new();
+    let big = dir.write(
+        "big.crt",
+        vec![b'A'; (frontproxy::config::MAX_CONFIG_FILE_BYTES + 1) as usize],
+    );
+    let err =
+        frontproxy::flags::KubeAuthFlags::parse(&[format!("--client-ca-file={}", big.display())])
+            .unwrap()
+            .to_config()
+            .unwrap_err();
+    assert_eq!(err.source, "--client-ca-file");
+    assert!(err.message.contains("larger than"), "{err}");
+}

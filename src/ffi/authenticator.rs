@@ -280,8 +280,8 @@ fn path_from_bytes(bytes: &[u8]) -> Result<std::path::PathBuf, frontproxy_error>
 /// `frontproxy_authenticator_new_from_flags`), atomically: requests in flight finish on the
 /// old one, peers and cached verdicts of the old one are verified again. On failure the old
 /// configuration stays, `*error_out` (if not NULL) receives an error object, and
-/// `frontproxy_authenticator_last_error` reports it. A file-backed authenticator keeps
-/// watching the files it was created with: when those change, they replace this reload.
+/// `frontproxy_authenticator_last_error` reports it. From then on the CA files these flags
+/// name are the ones watched (instead of whatever the authenticator watched before).
 #[no_mangle]
 pub unsafe extern "C" fn frontproxy_authenticator_reload_flags(
     authenticator: *const frontproxy_authenticator,
@@ -292,18 +292,25 @@ pub unsafe extern "C" fn frontproxy_authenticator_reload_flags(
     let body = || {
         // SAFETY: `authenticator` is NULL or a live authenticator.
         let auth = unsafe { from_ref(authenticator) }.map_err(frontproxy_error::plain)?;
-        auth.reload_with(|| {
-            // SAFETY: the caller guarantees args_len elements at args.
-            let flags = unsafe { parse_flags(args, args_len) }?;
-            flags.to_config().map_err(config_error)
-        })
+        // SAFETY: the caller guarantees args_len elements at args.
+        let flags = unsafe { parse_flags(args, args_len) };
+        let result = flags.and_then(|flags| {
+            auth.inner
+                .replace_source(ConfigSource::Flags(flags))
+                .map_err(config_error)
+        });
+        if let Err(e) = &result {
+            auth.record_failure(e);
+        }
+        result
     };
     // SAFETY: error_out is NULL or writable (caller's contract).
     unsafe { guard_with_error(error_out, body) }
 }
 
 /// Replaces the configuration with one built from a ConfigMap document, like
-/// `frontproxy_authenticator_reload_flags`.
+/// `frontproxy_authenticator_reload_flags`. After a successful reload no file is watched any
+/// more: the document given here stays in force until the next reload.
 #[no_mangle]
 pub unsafe extern "C" fn frontproxy_authenticator_reload_configmap(
     authenticator: *const frontproxy_authenticator,
@@ -315,7 +322,9 @@ pub unsafe extern "C" fn frontproxy_authenticator_reload_configmap(
         // SAFETY: `authenticator` is NULL or a live authenticator.
         let auth = unsafe { from_ref(authenticator) }.map_err(frontproxy_error::plain)?;
         // SAFETY: the caller guarantees doc_len bytes at doc.
-        auth.reload_with(|| unsafe { parse_configmap(doc, doc_len) })
+        auth.reload_with(|| unsafe { parse_configmap(doc, doc_len) })?;
+        auth.inner.stop_watching();
+        Ok(())
     };
     // SAFETY: error_out is NULL or writable (caller's contract).
     unsafe { guard_with_error(error_out, body) }
