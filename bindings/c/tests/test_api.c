@@ -686,7 +686,7 @@ static void constructors_report_configuration_errors(void) {
     const char *source;
     const char *needle;
   } flag_cases[] = {
-      {"a CA file that does not exist", missing, NULL, 1, "/nonexistent/front-proxy-ca.pem", "cannot read"},
+      {"a CA file that does not exist", missing, NULL, 1, "--requestheader-client-ca-file", "/nonexistent/front-proxy-ca.pem"},
       {"an unknown flag", unknown, NULL, 1, NULL, "unknown flag"},
       {"a flag without its value", no_value, NULL, 1, NULL, "needs a value"},
       {"a CA file that is not PEM", not_pem, NULL, 1, "--requestheader-client-ca-file", "fp-leaf.der"},
@@ -732,7 +732,7 @@ static void constructors_report_configuration_errors(void) {
   frontproxy_error *err = NULL;
   frontproxy_result r =
       frontproxy_authenticator_new_from_configmap_file((const uint8_t *)nowhere, strlen(nowhere), NULL, &auth, &err);
-  expect_config_failure(r, auth, err, FRONTPROXY_RESULT_CONFIG_INVALID, nowhere, "cannot read", "a missing ConfigMap file");
+  expect_config_failure(r, auth, err, FRONTPROXY_RESULT_CONFIG_INVALID, "configmap", nowhere, "a missing ConfigMap file");
   err = NULL;
   r = frontproxy_authenticator_new_from_configmap_file(NULL, 0, NULL, &auth, &err);
   expect_config_failure(r, auth, err, FRONTPROXY_RESULT_CONFIG_INVALID, NULL, "cannot read", "an empty path");
@@ -790,8 +790,9 @@ static void error_object_message_rendering(void) {
   CHECK(frontproxy_error_message(err, buf, needed + 1, &len) == FRONTPROXY_RESULT_OK && len == needed &&
             strlen(buf) == needed,
         "needed + 1 fits");
-  /* The constructor reads the files first: the file is what is at fault. */
-  CHECK(strncmp(buf, "/nonexistent/front-proxy-ca.pem: cannot read", 44) == 0, "message names the file: %s", buf);
+  /* The error names the flag at fault, then the file it could not read. */
+  CHECK(strncmp(buf, "--requestheader-client-ca-file: cannot read \"/nonexistent/front-proxy-ca.pem\"", 77) == 0,
+        "message names the flag and the file: %s", buf);
   free(buf);
   frontproxy_error_free(err);
 }
