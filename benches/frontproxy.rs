@@ -158,6 +158,11 @@ fn hot(c: &mut Criterion) {
     group.bench_function("per_connection_handle", |b| {
         b.iter(|| auth.authenticate(&mut peer, &headers))
     });
+    let verified = f.config.verify_peer(&f.chain, UnixTime::now());
+    let now = UnixTime::now();
+    group.bench_function("header_step_on_verified_peer", |b| {
+        b.iter(|| f.config.authenticate(&verified, &headers, now))
+    });
     group.bench_function("header_extraction_only", |b| {
         b.iter(|| extract_identity(rh, &headers))
     });

@@ -14,7 +14,7 @@ use rustls_pki_types::{CertificateDer, UnixTime};
 use serde::Serialize;
 
 use crate::config::AuthConfig;
-use crate::headers::RequestHeaders;
+use crate::headers::{HeaderNames, RequestHeaders};
 use crate::identity::extract_identity;
 use crate::reason::{AuthError, Reason};
 use crate::user::UserInfo;
@@ -59,7 +59,7 @@ pub struct Authentication {
     pub decision: Decision,
     /// Names of this request's headers to remove (each once, spelled as received). Filled for
     /// authenticated and anonymous decisions; a rejected request goes no further.
-    pub clear_headers: Vec<String>,
+    pub clear_headers: HeaderNames,
     /// Whether the verdict on the chain came from the decision cache.
     pub from_cache: bool,
     /// The generation of the configuration that decided (see [`AuthConfig::generation`]).
@@ -322,7 +322,7 @@ impl AuthConfig {
     fn rejected(&self, e: AuthError) -> Authentication {
         Authentication {
             decision: Decision::Rejected(e),
-            clear_headers: Vec::new(),
+            clear_headers: HeaderNames::default(),
             from_cache: false,
             generation: self.generation,
         }

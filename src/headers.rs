@@ -7,6 +7,7 @@
 //! authenticator ran, and frontproxy must never accept what Kubernetes rejects.
 
 use std::borrow::Cow;
+use std::fmt;
 
 use http::HeaderMap;
 
@@ -192,6 +193,9 @@ pub(crate) fn trim_ows(v: &[u8]) -> &[u8] {
 pub struct ClearSpec {
     names: Vec<Vec<u8>>,
     prefixes: Vec<Vec<u8>>,
+    /// Lowercase first bytes of every name and prefix (all bytes when a prefix is empty): most
+    /// headers of a request are ruled out by one table lookup.
+    first_bytes: [bool; 256],
 }
 
 impl ClearSpec {
@@ -227,7 +231,21 @@ impl ClearSpec {
                 }
             }
         }
-        ClearSpec { names, prefixes }
+        let mut first_bytes = [false; 256];
+        for n in names.iter().chain(prefixes.iter()) {
+            match n.first() {
+                Some(&b) => {
+                    first_bytes[b.to_ascii_lowercase() as usize] = true;
+                    first_bytes[b.to_ascii_uppercase() as usize] = true;
+                }
+                None => first_bytes = [true; 256],
+            }
+        }
+        ClearSpec {
+            names,
+            prefixes,
+            first_bytes,
+        }
     }
 
     /// Exact names (lowercase) to remove.
@@ -246,6 +264,9 @@ impl ClearSpec {
 
     /// Whether a header of this name must be removed.
     pub fn matches(&self, name: &[u8]) -> bool {
+        if !name.first().is_none_or(|&b| self.first_bytes[b as usize]) {
+            return false;
+        }
         self.names.iter().any(|n| name.eq_ignore_ascii_case(n))
             || self
                 .prefixes
@@ -255,12 +276,15 @@ impl ClearSpec {
 
     /// The names of this request's headers that must be removed, each once, spelled as the
     /// first line that carried it.
-    pub fn present_in(&self, headers: &RequestHeaders<'_>) -> Vec<String> {
-        let mut out: Vec<String> = Vec::new();
+    pub fn present_in(&self, headers: &RequestHeaders<'_>) -> HeaderNames {
+        let mut out = HeaderNames::default();
         for (name, _) in headers.pairs() {
-            if self.matches(name) && !out.iter().any(|o| o.as_bytes().eq_ignore_ascii_case(name)) {
-                // Names were validated as HTTP tokens (ASCII), so this never replaces anything.
-                out.push(String::from_utf8_lossy(name).into_owned());
+            if self.matches(name) && !out.contains_ignore_ascii_case(name) {
+                // Names were validated as HTTP tokens (ASCII): the lossy path never replaces.
+                match std::str::from_utf8(name) {
+                    Ok(s) => out.push(s),
+                    Err(_) => out.push(&String::from_utf8_lossy(name)),
+                }
             }
         }
         out
@@ -276,5 +300,118 @@ impl ClearSpec {
         for k in doomed {
             map.remove(&k);
         }
+    }
+}
+
+/// Header names as received, kept in one buffer (one allocation for the text, one for the
+/// boundaries): every authenticated request produces such a list, so it should be cheap.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct HeaderNames {
+    text: String,
+    ends: Vec<u32>,
+}
+
+impl HeaderNames {
+    fn push(&mut self, name: &str) {
+        if self.ends.is_empty() {
+            self.text.reserve(256);
+            self.ends.reserve(8);
+        }
+        self.text.push_str(name);
+        self.ends.push(self.text.len() as u32);
+    }
+
+    fn contains_ignore_ascii_case(&self, name: &[u8]) -> bool {
+        let text = self.text.as_bytes();
+        let mut start = 0;
+        self.ends.iter().any(|&end| {
+            let seen = &text[start..end as usize];
+            start = end as usize;
+            seen.eq_ignore_ascii_case(name)
+        })
+    }
+
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// The `i`-th name.
+    pub fn get(&self, i: usize) -> Option<&str> {
+        let end = *self.ends.get(i)? as usize;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        self.text.get(start..end)
+    }
+
+    pub fn iter(&self) -> HeaderNamesIter<'_> {
+        HeaderNamesIter {
+            names: self,
+            next: 0,
+        }
+    }
+
+    /// Whether `name` is in the list (exact comparison).
+    pub fn contains(&self, name: &str) -> bool {
+        self.iter().any(|n| n == name)
+    }
+
+    pub fn to_vec(&self) -> Vec<String> {
+        self.iter().map(str::to_owned).collect()
+    }
+}
+
+/// Iterator over [`HeaderNames`].
+pub struct HeaderNamesIter<'a> {
+    names: &'a HeaderNames,
+    next: usize,
+}
+
+impl<'a> Iterator for HeaderNamesIter<'a> {
+    type Item = &'a str;
+    fn next(&mut self) -> Option<&'a str> {
+        let name = self.names.get(self.next)?;
+        self.next += 1;
+        Some(name)
+    }
+}
+
+impl<'a> IntoIterator for &'a HeaderNames {
+    type Item = &'a str;
+    type IntoIter = HeaderNamesIter<'a>;
+    fn into_iter(self) -> HeaderNamesIter<'a> {
+        self.iter()
+    }
+}
+
+impl fmt::Debug for HeaderNames {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl serde::Serialize for HeaderNames {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.iter())
+    }
+}
+
+impl<S: AsRef<str>> PartialEq<[S]> for HeaderNames {
+    fn eq(&self, other: &[S]) -> bool {
+        self.len() == other.len() && self.iter().zip(other).all(|(a, b)| a == b.as_ref())
+    }
+}
+
+impl<S: AsRef<str>, const N: usize> PartialEq<[S; N]> for HeaderNames {
+    fn eq(&self, other: &[S; N]) -> bool {
+        *self == other[..]
+    }
+}
+
+impl<S: AsRef<str>> PartialEq<Vec<S>> for HeaderNames {
+    fn eq(&self, other: &Vec<S>) -> bool {
+        *self == other[..]
     }
 }

@@ -45,7 +45,7 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{
     AuthConfig, AuthConfigBuilder, Limits, RequestHeaderConfig, RequestHeaderOptions,
 };
-pub use headers::{ClearSpec, HeaderPair, RequestHeaders};
+pub use headers::{ClearSpec, HeaderNames, HeaderPair, RequestHeaders};
 pub use reason::{AuthError, Reason};
 pub use reload::{Authenticator, AuthenticatorOptions, ConfigSource, ReloadStatus};
 pub use rustls_pki_types::{CertificateDer, UnixTime};

@@ -19,9 +19,7 @@ use std::sync::{Arc, OnceLock};
 
 use rustls_pki_types::{CertificateDer, SignatureVerificationAlgorithm, UnixTime};
 use webpki::{EndEntityCert, Error as WebpkiError, KeyPurposeIdIter, VerifiedPath};
-use x509_parser::certificate::X509CertificateParser;
 use x509_parser::extensions::KeyUsage;
-use x509_parser::nom::Parser;
 use x509_parser::prelude::{FromDer, X509Certificate};
 
 use crate::bundle::CaBundle;
@@ -109,46 +107,138 @@ pub(crate) struct LeafFacts {
     pub common_name: Result<Option<String>, String>,
 }
 
-fn lean_parse(der: &[u8]) -> Result<X509Certificate<'_>, String> {
-    X509CertificateParser::new()
-        .with_deep_parse_extensions(false)
-        .parse(der)
-        .map(|(_, c)| c)
-        .map_err(|e| e.to_string())
+/// The fields of a TBSCertificate that frontproxy reads itself, located by walking the DER
+/// (webpki parses and verifies the certificate; this only finds what webpki does not expose).
+struct TbsView<'a> {
+    validity: &'a [u8],
+    subject: &'a [u8],
+    /// The content of the `[3]` extensions wrapper, if present.
+    extensions: Option<&'a [u8]>,
 }
 
-/// Reads validity and subject of the leaf by walking the TBSCertificate to those two fields
-/// (webpki has parsed and will verify the certificate itself; this only reads them).
-pub(crate) fn leaf_facts(der: &[u8]) -> Result<LeafFacts, AuthError> {
+fn walk_tbs(der: &[u8]) -> Option<TbsView<'_>> {
     use x509_parser::der_parser::asn1_rs::{Any, Class, FromDer as _};
-    use x509_parser::prelude::{Validity as X509Validity, X509Name};
+    fn next<'a>(rest: &mut &'a [u8]) -> Option<(Any<'a>, &'a [u8])> {
+        let before = *rest;
+        let (r, any) = Any::from_der(before).ok()?;
+        *rest = r;
+        Some((any, &before[..before.len() - r.len()]))
+    }
+    let (_, certificate) = Any::from_der(der).ok()?;
+    let (_, tbs) = Any::from_der(certificate.data).ok()?;
+    let mut rest = tbs.data;
+    let (first, _) = next(&mut rest)?;
+    if first.class() == Class::ContextSpecific {
+        next(&mut rest)?; // serialNumber, after the explicit [0] version
+    }
+    next(&mut rest)?; // signature AlgorithmIdentifier
+    next(&mut rest)?; // issuer
+    let (_, validity) = next(&mut rest)?;
+    let (_, subject) = next(&mut rest)?;
+    next(&mut rest)?; // subjectPublicKeyInfo
+    let mut extensions = None;
+    while !rest.is_empty() {
+        let (field, _) = next(&mut rest)?;
+        if field.class() == Class::ContextSpecific && field.tag().0 == 3 {
+            let (_, seq) = Any::from_der(field.data).ok()?;
+            extensions = Some(seq.data);
+        }
+    }
+    Some(TbsView {
+        validity,
+        subject,
+        extensions,
+    })
+}
+
+fn validity_of(view: &TbsView<'_>) -> Option<(i64, i64)> {
+    use x509_parser::prelude::{FromDer as _, Validity as X509Validity};
+    let (_, v) = X509Validity::from_der(view.validity).ok()?;
+    Some((v.not_before.timestamp(), v.not_after.timestamp()))
+}
+
+/// Go's issuer rule for KeyUsage: when present (and not empty), keyCertSign is required.
+/// `None` when the extension cannot be read.
+fn key_usage_allows_cert_sign(view: &TbsView<'_>) -> Option<bool> {
+    use x509_parser::der_parser::asn1_rs::{Any, FromDer as _};
+    const KEY_USAGE_OID: &[u8] = &[0x55, 0x1d, 0x0f];
+    let mut rest = view.extensions.unwrap_or(&[]);
+    while !rest.is_empty() {
+        let (r, extension) = Any::from_der(rest).ok()?;
+        rest = r;
+        let (mut fields, oid) = Any::from_der(extension.data).ok()?;
+        if oid.data != KEY_USAGE_OID {
+            continue;
+        }
+        // critical BOOLEAN (optional), then the OCTET STRING holding the KeyUsage BIT STRING.
+        let mut value = None;
+        while !fields.is_empty() {
+            let (r, field) = Any::from_der(fields).ok()?;
+            fields = r;
+            value = Some(field.data);
+        }
+        let (_, ku) = KeyUsage::from_der(value?).ok()?;
+        return Some(ku.flags == 0 || ku.key_cert_sign());
+    }
+    Some(true)
+}
+
+/// Reads validity and subject of the leaf.
+pub(crate) fn leaf_facts(der: &[u8]) -> Result<LeafFacts, AuthError> {
+    use x509_parser::prelude::{FromDer as _, X509Name};
     let malformed = |what: &str| {
         AuthError::new(
             Reason::MalformedCertificate,
             format!("the client certificate cannot be parsed: {what}"),
         )
     };
-    let (_, certificate) = Any::from_der(der).map_err(|_| malformed("not a DER SEQUENCE"))?;
-    let (_, tbs) = Any::from_der(certificate.data).map_err(|_| malformed("no TBSCertificate"))?;
-    let mut rest = tbs.data;
-    fn skip<'a>(rest: &mut &'a [u8]) -> Option<Any<'a>> {
-        let (r, any) = Any::from_der(rest).ok()?;
-        *rest = r;
-        Some(any)
-    }
-    let truncated = || malformed("truncated TBSCertificate");
-    let first = skip(&mut rest).ok_or_else(truncated)?;
-    if first.class() == Class::ContextSpecific {
-        skip(&mut rest).ok_or_else(truncated)?; // serialNumber (after the explicit [0] version)
-    }
-    skip(&mut rest).ok_or_else(truncated)?; // signature AlgorithmIdentifier
-    skip(&mut rest).ok_or_else(truncated)?; // issuer
-    let (rest, validity) = X509Validity::from_der(rest).map_err(|_| malformed("bad validity"))?;
-    let (_, subject) = X509Name::from_der(rest).map_err(|_| malformed("bad subject"))?;
+    let view = walk_tbs(der).ok_or_else(|| malformed("invalid DER structure"))?;
+    let (not_before, not_after) = validity_of(&view).ok_or_else(|| malformed("bad validity"))?;
+    let (_, subject) = X509Name::from_der(view.subject).map_err(|_| malformed("bad subject"))?;
     Ok(LeafFacts {
-        not_before: validity.not_before.timestamp(),
-        not_after: validity.not_after.timestamp(),
+        not_before,
+        not_after,
         common_name: crate::certinfo::last_common_name_of(&subject),
+    })
+}
+
+/// What the path check needs from a presented intermediate, read once before path building.
+struct IntermediateFacts {
+    not_before: i64,
+    not_after: i64,
+    key_cert_sign: bool,
+}
+
+fn intermediate_facts(position: usize, der: &[u8]) -> Result<IntermediateFacts, AuthError> {
+    let malformed = |what: String| {
+        AuthError::new(
+            Reason::MalformedCertificate,
+            format!("presented certificate #{position} cannot be parsed: {what}"),
+        )
+    };
+    // Go's TLS server parses every presented certificate and fails the handshake on one it
+    // cannot parse; webpki would merely skip it during path building. Refuse such a chain.
+    EndEntityCert::try_from(&CertificateDer::from(der)).map_err(|e| {
+        AuthError::new(
+            match map_webpki_error(&e) {
+                Reason::UnknownAuthority => Reason::MalformedCertificate,
+                other => other,
+            },
+            format!(
+                "presented certificate #{position} is not acceptable: {}",
+                describe(&e)
+            ),
+        )
+    })?;
+    let view = walk_tbs(der).ok_or_else(|| malformed("invalid DER structure".into()))?;
+    let (not_before, not_after) =
+        validity_of(&view).ok_or_else(|| malformed("bad validity".into()))?;
+    let key_cert_sign =
+        key_usage_allows_cert_sign(&view).ok_or_else(|| malformed("bad KeyUsage".into()))?;
+    Ok(IntermediateFacts {
+        not_before,
+        not_after,
+        key_cert_sign,
     })
 }
 
@@ -234,37 +324,17 @@ pub(crate) fn verify_chain_and_leaf(
         )
     })?;
     let intermediates = &presented[1..];
-    // Go's TLS server parses every presented certificate and fails the handshake on one it
-    // cannot parse; webpki would merely skip it. Refuse such a chain outright.
-    for (i, der) in intermediates.iter().enumerate() {
-        match X509CertificateParser::new()
-            .with_deep_parse_extensions(false)
-            .parse(der)
-        {
-            Ok(([], _)) => {}
-            Ok(_) => {
-                return Err(AuthError::new(
-                    Reason::MalformedCertificate,
-                    format!(
-                        "presented certificate #{} has trailing data after the certificate",
-                        i + 2
-                    ),
-                ))
-            }
-            Err(e) => {
-                return Err(AuthError::new(
-                    Reason::MalformedCertificate,
-                    format!("presented certificate #{} cannot be parsed: {e}", i + 2),
-                ))
-            }
-        }
-    }
+    let facts = intermediates
+        .iter()
+        .enumerate()
+        .map(|(i, der)| intermediate_facts(i + 2, der))
+        .collect::<Result<Vec<_>, _>>()?;
 
     // Details of why the callback refused an anchor, and what the accepted path looked like.
     let refusal: RefCell<Option<AuthError>> = RefCell::new(None);
     let accepted: RefCell<Option<VerifiedChain>> = RefCell::new(None);
     let check_path = |path: &VerifiedPath<'_>| -> Result<(), WebpkiError> {
-        match check_path_extras(bundle, path, &leaf, now_secs) {
+        match check_path_extras(bundle, path, &leaf, intermediates, &facts, now_secs) {
             Ok(chain) => {
                 *accepted.borrow_mut() = Some(chain);
                 Ok(())
@@ -315,6 +385,8 @@ fn check_path_extras(
     bundle: &CaBundle,
     path: &VerifiedPath<'_>,
     leaf: &LeafFacts,
+    presented: &[CertificateDer<'_>],
+    facts: &[IntermediateFacts],
     now: i64,
 ) -> Result<VerifiedChain, (AuthError, WebpkiError)> {
     let mut not_after = leaf.not_after;
@@ -322,45 +394,38 @@ fn check_path_extras(
     let mut count = 0usize;
     for (i, cert) in path.intermediate_certificates().enumerate() {
         count += 1;
+        // webpki borrows path certificates from `presented`, so this finds the facts read
+        // before path building.
+        let der = cert.der();
+        let Some(f) = presented
+            .iter()
+            .position(|p| p.as_ref() == der.as_ref())
+            .map(|j| &facts[j])
+        else {
+            return Err((
+                AuthError::new(
+                    Reason::InternalError,
+                    "a path certificate was not presented",
+                ),
+                WebpkiError::UnknownIssuer,
+            ));
+        };
         // webpki has checked basicConstraints (CA=true, pathLen) of intermediates; Go also
         // requires keyCertSign when a KeyUsage extension is present.
-        let der = cert.der();
-        let parsed = lean_parse(der.as_ref()).map_err(|e| {
-            (
-                AuthError::new(Reason::MalformedCertificate, e),
-                WebpkiError::BadDer,
-            )
-        })?;
-        if let Some(ext) = parsed
-            .extensions()
-            .iter()
-            .find(|e| e.oid == x509_parser::oid_registry::OID_X509_EXT_KEY_USAGE)
-        {
-            let ku = KeyUsage::from_der(ext.value).map(|(_, k)| k).map_err(|e| {
-                (
-                    AuthError::new(
-                        Reason::MalformedCertificate,
-                        format!("intermediate #{}: bad KeyUsage: {e}", i + 1),
+        if !f.key_cert_sign {
+            return Err((
+                AuthError::new(
+                    Reason::IssuerNotCa,
+                    format!(
+                        "intermediate #{} on the path has a KeyUsage extension without keyCertSign",
+                        i + 1
                     ),
-                    WebpkiError::BadDer,
-                )
-            })?;
-            if ku.flags != 0 && !ku.key_cert_sign() {
-                return Err((
-                    AuthError::new(
-                        Reason::IssuerNotCa,
-                        format!(
-                            "intermediate #{} {:?} has a KeyUsage extension without keyCertSign",
-                            i + 1,
-                            parsed.subject().to_string()
-                        ),
-                    ),
-                    WebpkiError::EndEntityUsedAsCa,
-                ));
-            }
+                ),
+                WebpkiError::EndEntityUsedAsCa,
+            ));
         }
-        not_after = not_after.min(parsed.validity().not_after.timestamp());
-        not_before = not_before.max(parsed.validity().not_before.timestamp());
+        not_after = not_after.min(f.not_after);
+        not_before = not_before.max(f.not_before);
     }
 
     let candidates = bundle.anchor_candidates(path.anchor());

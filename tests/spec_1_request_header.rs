@@ -802,7 +802,7 @@ fn header_map_gives_the_same_decisions_as_pairs() {
             let map = authenticate_header_map(&config, chain, headers);
             let lower = |v: &[String]| v.iter().map(|s| s.to_ascii_lowercase()).collect::<Vec<_>>();
             if pairs.decision != map.decision
-                || lower(&pairs.clear_headers) != lower(&map.clear_headers)
+                || lower(&pairs.clear_headers.to_vec()) != lower(&map.clear_headers.to_vec())
             {
                 failures.push(format!("{name}: pairs {pairs:?} != header map {map:?}"));
             }

@@ -105,7 +105,7 @@ fn config_error(e: ConfigError) -> frontproxy_error {
 fn rejected(e: AuthError, generation: u64) -> Authentication {
     Authentication {
         decision: Decision::Rejected(e),
-        clear_headers: Vec::new(),
+        clear_headers: crate::HeaderNames::default(),
         from_cache: false,
         generation,
     }

@@ -65,7 +65,7 @@ pub struct frontproxy_decision {
     reason: u32,
     message: String,
     user: Option<User>,
-    clear_headers: Vec<String>,
+    clear_headers: crate::HeaderNames,
     from_cache: bool,
 }
 

@@ -4,8 +4,8 @@
 use std::process::ExitCode;
 
 use frontproxy::{
-    Authentication, Authenticator, AuthenticatorOptions, CertificateDer, Decision, ManualClock,
-    RequestHeaders, UnixTime, UserInfo,
+    Authentication, Authenticator, AuthenticatorOptions, CertificateDer, Decision, HeaderNames,
+    ManualClock, RequestHeaders, UnixTime, UserInfo,
 };
 use serde::Serialize;
 
@@ -19,11 +19,11 @@ enum Output<'a> {
     Authenticated {
         authenticator: &'static str,
         user: &'a UserInfo,
-        clear_headers: &'a [String],
+        clear_headers: &'a HeaderNames,
     },
     Anonymous {
         user: &'a UserInfo,
-        clear_headers: &'a [String],
+        clear_headers: &'a HeaderNames,
     },
     Rejected {
         reason: &'static str,
