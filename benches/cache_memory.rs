@@ -82,13 +82,17 @@ fn main() {
     let after = rss_bytes();
     let stats = unbounded.stats();
     let per_entry = (after - before) as f64 / stats.entries as f64;
+    let payload = std::mem::size_of::<frontproxy::PeerVerification>() as f64;
     println!(
-        "entry struct: {} bytes; index slot: {} bytes (+1 control byte)",
-        std::mem::size_of::<frontproxy::PeerVerification>() + 48,
-        std::mem::size_of::<(u64, u32)>()
+        "1M distinct chains, cache large enough: entries={} accounted={} B, RSS growth={} B",
+        stats.entries,
+        stats.bytes,
+        after - before
     );
-    println!("1M distinct chains, cache large enough: entries={} accounted={} B, RSS growth={} B => {:.0} bytes/entry (RSS), {:.0} bytes/entry (accounted)",
-        stats.entries, stats.bytes, after - before, per_entry, stats.bytes as f64 / stats.entries as f64);
+    println!(
+        "per entry: {per_entry:.0} bytes of RSS = {payload:.0} bytes of verdict payload (PeerVerification) + {:.0} bytes of cache overhead (key, generation, window, LRU tick, Arc, index slot, allocator)",
+        per_entry - payload
+    );
     drop(unbounded);
 
     let bounded = DecisionCache::new(CacheOptions::default());
