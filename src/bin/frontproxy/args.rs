@@ -17,11 +17,8 @@ pub struct ConfigArgs {
 impl ConfigArgs {
     /// Consumes `args[*i]` (and its value) if it is a configuration argument.
     pub fn take(&mut self, args: &[String], i: &mut usize) -> Result<bool, UsageError> {
-        let arg = &args[*i];
-        let (name, inline) = match arg.split_once('=') {
-            Some((n, v)) => (n, Some(v.to_string())),
-            None => (arg.as_str(), None),
-        };
+        let (name, inline) = split_flag(&args[*i]);
+        let name = name.as_str();
         if name != "--configmap" && !FLAGS.contains(&name) {
             return Ok(false);
         }
@@ -53,6 +50,14 @@ impl ConfigArgs {
                 "no configuration: give --configmap FILE or --requestheader-client-ca-file / --client-ca-file".into(),
             )),
         }
+    }
+}
+
+/// Splits `--flag=value` into the flag and its inline value; anything else is returned whole.
+pub fn split_flag(arg: &str) -> (String, Option<String>) {
+    match arg.split_once('=') {
+        Some((n, v)) if n.starts_with("--") => (n.to_string(), Some(v.to_string())),
+        _ => (arg.to_string(), None),
     }
 }
 

@@ -9,7 +9,7 @@ use frontproxy::{
 };
 use serde::Serialize;
 
-use crate::args::{parse_at, value_of, ConfigArgs};
+use crate::args::{parse_at, split_flag, value_of, ConfigArgs};
 use crate::explain;
 use crate::UsageError;
 
@@ -44,10 +44,7 @@ pub fn run(args: &[String]) -> Result<ExitCode, UsageError> {
             i += 1;
             continue;
         }
-        let (name, inline) = match args[i].split_once('=') {
-            Some((n, v)) if n.starts_with("--") => (n.to_string(), Some(v.to_string())),
-            _ => (args[i].clone(), None),
-        };
+        let (name, inline) = split_flag(&args[i]);
         match name.as_str() {
             "--chain" => chain_file = Some(value_of(&name, inline, args, &mut i)?),
             "--header" => {

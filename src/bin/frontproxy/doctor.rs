@@ -13,7 +13,7 @@ use frontproxy::headers::is_token;
 use frontproxy::{AuthConfig, CaBundle, UnixTime};
 use x509_parser::prelude::{FromDer, X509Certificate};
 
-use crate::args::{parse_at, value_of, ConfigArgs};
+use crate::args::{parse_at, split_flag, value_of, ConfigArgs};
 use crate::UsageError;
 
 /// A CA certificate that expires within this many days gets a warning.
@@ -69,10 +69,7 @@ pub fn run(args: &[String]) -> Result<ExitCode, UsageError> {
             i += 1;
             continue;
         }
-        let (name, inline) = match args[i].split_once('=') {
-            Some((n, v)) if n.starts_with("--") => (n.to_string(), Some(v.to_string())),
-            _ => (args[i].clone(), None),
-        };
+        let (name, inline) = split_flag(&args[i]);
         match name.as_str() {
             "--at" => at = Some(parse_at(&value_of(&name, inline, args, &mut i)?)?),
             other => return Err(UsageError(format!("unknown argument {other:?}"))),
