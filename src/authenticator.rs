@@ -159,47 +159,48 @@ impl AuthConfig {
         now: UnixTime,
     ) -> PeerVerification {
         let now_secs = now.as_secs() as i64;
+        // The window in which the verdicts hold: narrowed by every chain that verified; a
+        // failure that depends on time (expired, not yet valid) holds only now.
         let mut window = (i64::MIN, i64::MAX);
         let mut time_dependent_failure = false;
-        let mut note = |r: &Result<VerifiedChain, AuthError>| match r {
-            Ok(v) => {
-                window.0 = window.0.max(v.not_before);
-                window.1 = window.1.min(v.not_after);
-            }
-            Err(e) => time_dependent_failure |= e.reason.is_time_dependent(),
+        let mut narrow = |v: &VerifiedChain| {
+            window.0 = window.0.max(v.not_before);
+            window.1 = window.1.min(v.not_after);
         };
 
         let proxy = match (&self.request_header, chain.is_empty()) {
             (Some(rh), false) => match verify_chain_and_leaf(&rh.ca, chain, now, &self.limits) {
                 Ok((v, leaf)) => {
-                    note(&Ok(v.clone()));
+                    narrow(&v);
                     match check_allowed_name(&rh.allowed_names, &leaf) {
                         Ok(()) => ProxyVerdict::Trusted(v),
                         Err(e) => ProxyVerdict::Failed(e),
                     }
                 }
                 Err(e) => {
-                    note(&Err(e.clone()));
+                    time_dependent_failure |= e.reason.is_time_dependent();
                     ProxyVerdict::Failed(e)
                 }
             },
             _ => ProxyVerdict::NotApplicable,
         };
         let client_cert = match (&self.client_ca, chain.is_empty()) {
-            (Some(ca), false) => {
-                let verified = verify_chain(ca, chain, now, &self.limits);
-                note(&verified);
-                match verified {
-                    Ok(v) => match user_from_certificate(&chain[0]) {
+            (Some(ca), false) => match verify_chain(ca, chain, now, &self.limits) {
+                Ok(v) => {
+                    narrow(&v);
+                    match user_from_certificate(&chain[0]) {
                         Ok(user) => ClientCertVerdict::Verified(v, user.map(Box::new)),
                         Err(e) => ClientCertVerdict::Failed(e),
-                    },
-                    Err(e) => ClientCertVerdict::Failed(AuthError::new(
+                    }
+                }
+                Err(e) => {
+                    time_dependent_failure |= e.reason.is_time_dependent();
+                    ClientCertVerdict::Failed(AuthError::new(
                         e.reason,
                         format!("{}: {}", verification_error_prefix(&chain[0]), e.message),
-                    )),
+                    ))
                 }
-            }
+            },
             _ => ClientCertVerdict::NotApplicable,
         };
         if time_dependent_failure {

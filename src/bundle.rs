@@ -9,7 +9,6 @@
 use std::fmt;
 
 use rustls_pki_types::{CertificateDer, TrustAnchor};
-use sha2::{Digest, Sha256};
 
 use crate::certinfo::CertFacts;
 
@@ -55,7 +54,6 @@ pub struct BundleCert {
 #[derive(Clone)]
 pub struct CaBundle {
     source: String,
-    pem_sha256: [u8; 32],
     certs: Vec<BundleCert>,
     anchors: Vec<TrustAnchor<'static>>,
     /// For each anchor: the bundle certificates with the same subject, key and name
@@ -117,9 +115,7 @@ impl CaBundle {
                 format!("the CA bundle has no CERTIFICATE block ({found})"),
             ));
         }
-        let mut bundle = Self::from_der_list(ders, source)?;
-        bundle.pem_sha256 = Sha256::digest(pem_text).into();
-        Ok(bundle)
+        Self::from_der_list(ders, source)
     }
 
     /// Builds a bundle from DER certificates.
@@ -139,12 +135,9 @@ impl CaBundle {
                 ),
             ));
         }
-        let mut hasher = Sha256::new();
         let mut certs = Vec::with_capacity(ders.len());
         let mut anchors = Vec::new();
         for (i, der) in ders.into_iter().enumerate() {
-            hasher.update((der.len() as u64).to_be_bytes());
-            hasher.update(&der);
             let facts = CertFacts::from_der(&der).map_err(|e| {
                 ConfigError::new(
                     source,
@@ -180,7 +173,6 @@ impl CaBundle {
             .collect();
         Ok(CaBundle {
             source: source.to_string(),
-            pem_sha256: hasher.finalize().into(),
             certs,
             anchors,
             anchor_group,
@@ -190,11 +182,6 @@ impl CaBundle {
     /// The flag or key this bundle came from.
     pub fn source(&self) -> &str {
         &self.source
-    }
-
-    /// SHA-256 of the configured bytes: equal digests mean an unchanged bundle.
-    pub fn content_digest(&self) -> [u8; 32] {
-        self.pem_sha256
     }
 
     pub fn certificates(&self) -> &[BundleCert] {
@@ -217,13 +204,6 @@ impl CaBundle {
     /// The bundle certificate byte-identical to `der`, if any (spec §3.3 rule 13).
     pub(crate) fn find_identical(&self, der: &[u8]) -> Option<usize> {
         self.certs.iter().position(|c| c.der.as_ref() == der)
-    }
-
-    /// Certificates of this bundle that also appear (byte-identical) in `other`.
-    pub fn overlap_with(&self, other: &CaBundle) -> Vec<usize> {
-        (0..self.certs.len())
-            .filter(|&i| other.find_identical(&self.certs[i].der).is_some())
-            .collect()
     }
 }
 

@@ -10,9 +10,6 @@ use x509_parser::der_parser::asn1_rs::Tag;
 use x509_parser::der_parser::oid::Oid;
 use x509_parser::prelude::*;
 
-/// OID of the Kubernetes user UID subject attribute (spec §3.2).
-pub const UID_ATTRIBUTE_OID: &str = "1.3.6.1.4.1.57683.2";
-
 /// What one certificate says about the rules Go applies on a verification path.
 #[derive(Clone, Debug)]
 pub struct CertFacts {
@@ -36,7 +33,6 @@ pub struct CertFacts {
     pub path_len: Option<u32>,
     /// A critical extension Go does not handle, if any.
     pub unhandled_critical: Option<String>,
-    pub is_self_issued: bool,
     pub subject_key_id: Vec<u8>,
     pub authority_key_id: Vec<u8>,
 }
@@ -138,7 +134,6 @@ impl CertFacts {
             issuer_check,
             path_len: bc.as_ref().and_then(|b| b.path_len_constraint),
             unhandled_critical,
-            is_self_issued: cert.subject().as_raw() == cert.issuer().as_raw(),
             subject_key_id,
             authority_key_id,
         }

@@ -78,27 +78,33 @@ impl Reason {
 
     /// The stable machine-readable code, as printed in the CLI's JSON.
     pub fn code(self) -> &'static str {
+        let with_nul = self.code_with_nul();
+        &with_nul[..with_nul.len() - 1]
+    }
+
+    /// [`Reason::code`] followed by a NUL byte: a static C string for the C ABI.
+    pub fn code_with_nul(self) -> &'static str {
         match self {
-            Reason::ChainTooLong => "chain_too_long",
-            Reason::MalformedCertificate => "malformed_certificate",
-            Reason::UnknownAuthority => "unknown_authority",
-            Reason::CertificateExpired => "certificate_expired",
-            Reason::CertificateNotYetValid => "certificate_not_yet_valid",
-            Reason::BadSignature => "bad_signature",
-            Reason::UnsupportedAlgorithm => "unsupported_algorithm",
-            Reason::UsageNotAllowed => "usage_not_allowed",
-            Reason::IssuerNotCa => "issuer_not_ca",
-            Reason::PathLengthExceeded => "path_length_exceeded",
-            Reason::UnhandledCriticalExtension => "unhandled_critical_extension",
-            Reason::NameConstraintViolation => "name_constraint_violation",
-            Reason::VerificationBudgetExceeded => "verification_budget_exceeded",
-            Reason::CommonNameNotAllowed => "common_name_not_allowed",
-            Reason::CommonNameUnreadable => "common_name_unreadable",
-            Reason::InvalidHeader => "invalid_header",
-            Reason::HeadersTooLarge => "headers_too_large",
-            Reason::InvalidCertificateUid => "invalid_certificate_uid",
-            Reason::CertificateInvalid => "certificate_invalid",
-            Reason::InternalError => "internal_error",
+            Reason::ChainTooLong => "chain_too_long\0",
+            Reason::MalformedCertificate => "malformed_certificate\0",
+            Reason::UnknownAuthority => "unknown_authority\0",
+            Reason::CertificateExpired => "certificate_expired\0",
+            Reason::CertificateNotYetValid => "certificate_not_yet_valid\0",
+            Reason::BadSignature => "bad_signature\0",
+            Reason::UnsupportedAlgorithm => "unsupported_algorithm\0",
+            Reason::UsageNotAllowed => "usage_not_allowed\0",
+            Reason::IssuerNotCa => "issuer_not_ca\0",
+            Reason::PathLengthExceeded => "path_length_exceeded\0",
+            Reason::UnhandledCriticalExtension => "unhandled_critical_extension\0",
+            Reason::NameConstraintViolation => "name_constraint_violation\0",
+            Reason::VerificationBudgetExceeded => "verification_budget_exceeded\0",
+            Reason::CommonNameNotAllowed => "common_name_not_allowed\0",
+            Reason::CommonNameUnreadable => "common_name_unreadable\0",
+            Reason::InvalidHeader => "invalid_header\0",
+            Reason::HeadersTooLarge => "headers_too_large\0",
+            Reason::InvalidCertificateUid => "invalid_certificate_uid\0",
+            Reason::CertificateInvalid => "certificate_invalid\0",
+            Reason::InternalError => "internal_error\0",
         }
     }
 

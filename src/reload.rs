@@ -274,10 +274,6 @@ impl Authenticator {
         }
     }
 
-    pub fn clock(&self) -> &Arc<dyn Clock> {
-        &self.clock
-    }
-
     /// Per-connection path, step 1: verify the peer chain once (at the handshake or on the
     /// first request) and keep the handle with the connection.
     pub fn verify_peer(&self, chain: &[CertificateDer<'_>]) -> PeerVerification {

@@ -71,30 +71,10 @@ pub extern "C" fn frontproxy_reason_code(reason: u32) -> *const c_char {
 
 /// The NUL-terminated code of a reason number.
 fn code_cstr(reason: u32) -> Option<&'static str> {
-    let r = Reason::ALL.into_iter().find(|r| r.number() == reason)?;
-    // A table rather than format!: the strings must be 'static for C.
-    Some(match r {
-        Reason::ChainTooLong => "chain_too_long\0",
-        Reason::MalformedCertificate => "malformed_certificate\0",
-        Reason::UnknownAuthority => "unknown_authority\0",
-        Reason::CertificateExpired => "certificate_expired\0",
-        Reason::CertificateNotYetValid => "certificate_not_yet_valid\0",
-        Reason::BadSignature => "bad_signature\0",
-        Reason::UnsupportedAlgorithm => "unsupported_algorithm\0",
-        Reason::UsageNotAllowed => "usage_not_allowed\0",
-        Reason::IssuerNotCa => "issuer_not_ca\0",
-        Reason::PathLengthExceeded => "path_length_exceeded\0",
-        Reason::UnhandledCriticalExtension => "unhandled_critical_extension\0",
-        Reason::NameConstraintViolation => "name_constraint_violation\0",
-        Reason::VerificationBudgetExceeded => "verification_budget_exceeded\0",
-        Reason::CommonNameNotAllowed => "common_name_not_allowed\0",
-        Reason::CommonNameUnreadable => "common_name_unreadable\0",
-        Reason::InvalidHeader => "invalid_header\0",
-        Reason::HeadersTooLarge => "headers_too_large\0",
-        Reason::InvalidCertificateUid => "invalid_certificate_uid\0",
-        Reason::CertificateInvalid => "certificate_invalid\0",
-        Reason::InternalError => "internal_error\0",
-    })
+    Reason::ALL
+        .into_iter()
+        .find(|r| r.number() == reason)
+        .map(Reason::code_with_nul)
 }
 
 #[cfg(test)]
