@@ -2,7 +2,7 @@
 //!
 //! cargo bench --bench cache_memory
 //!
-//! Not a timing benchmark: it inserts verdicts under 1 M distinct chain digests and reads the
+//! Not a timing benchmark: it files verdicts for 1 M distinct presented chains and reads the
 //! process's resident set size (/proc/self/statm) before and after, (1) into a cache large
 //! enough to hold them all, giving bytes per entry, and (2) into a cache bounded at 65 536
 //! entries, showing that memory stays bounded however many chains arrive.
@@ -11,9 +11,11 @@
 #[allow(dead_code)]
 mod pki;
 
-use frontproxy::cache::DecisionCache;
+use std::sync::Arc;
+
 use frontproxy::{
-    AuthConfig, CaBundle, CacheOptions, CertificateDer, ChainDigest, RequestHeaderOptions, UnixTime,
+    AuthConfig, Authenticator, AuthenticatorOptions, CaBundle, CacheOptions, CertificateDer,
+    Handshake, ManualClock, RequestHeaderOptions, RequestHeaders, UnixTime,
 };
 use pki::{Chain, KeyKind};
 
@@ -23,29 +25,33 @@ fn rss_bytes() -> u64 {
     pages * 4096
 }
 
-fn digest(i: u64) -> ChainDigest {
-    // Distinct, well-spread digests (what SHA-256 of distinct chains looks like to the cache).
-    let mut d = [0u8; 32];
-    let mut x = i.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0xD1B5_4A32_D192_ED03;
-    for chunk in d.chunks_mut(8) {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        chunk.copy_from_slice(&x.to_le_bytes());
-    }
-    ChainDigest(d)
+/// Bytes of each distinct presented "certificate": not DER, so each verification fails at
+/// once and files a negative verdict (verifying a million real chains would take minutes).
+const GARBAGE_BYTES: usize = 16;
+
+fn garbage(i: u64) -> [CertificateDer<'static>; 1] {
+    let mut der = i.to_le_bytes().to_vec();
+    der.resize(GARBAGE_BYTES, 0xa5);
+    [CertificateDer::from(der)]
 }
 
-fn fill(
-    cache: &DecisionCache,
-    n: u64,
-    chain: &[CertificateDer<'_>],
-    verdict: &frontproxy::PeerVerification,
-    now: i64,
-) {
+fn fill(auth: &Authenticator, n: u64) {
+    let none = RequestHeaders::from_pairs(&[]);
     for i in 0..n {
-        cache.insert(chain, digest(i), verdict, now);
+        let r = auth.authenticate_chain(&garbage(i), Handshake::Full, &none);
+        assert!(r.is_rejected());
     }
+}
+
+fn authenticator(config: &AuthConfig, cache: CacheOptions) -> Authenticator {
+    Authenticator::with_options(
+        config.clone(),
+        AuthenticatorOptions {
+            cache: Some(cache),
+            clock: Arc::new(ManualClock::new(UnixTime::now())),
+            ..AuthenticatorOptions::default()
+        },
+    )
 }
 
 fn main() {
@@ -62,27 +68,33 @@ fn main() {
         .request_header(ca, RequestHeaderOptions::default())
         .build()
         .unwrap();
-    let presented: Vec<CertificateDer<'static>> = chain
-        .presented_der()
-        .into_iter()
-        .map(CertificateDer::from)
-        .collect();
-    let now = UnixTime::now();
-    let verdict = config.verify_peer(&presented, now);
-    let leaf_only = &presented[..1]; // no leaf-only duplicate entries: one entry per chain
     let n: u64 = 1_000_000;
 
+    let unbounded = authenticator(
+        &config,
+        CacheOptions {
+            max_entries: 2_000_000,
+            max_bytes: usize::MAX / 2,
+            ..CacheOptions::default()
+        },
+    );
+    // The verdict every garbage chain gets, to size its payload.
+    let sample = config.verify_peer(&garbage(u64::MAX), UnixTime::now());
+    let message = match sample.verdicts().proxy() {
+        frontproxy::ProxyVerdict::Failed(e) => e.message.len(),
+        other => panic!("garbage must fail: {other:?}"),
+    };
     let before = rss_bytes();
-    let unbounded = DecisionCache::new(CacheOptions {
-        max_entries: 2_000_000,
-        max_bytes: usize::MAX / 2,
-        ..CacheOptions::default()
-    });
-    fill(&unbounded, n, leaf_only, &verdict, now.as_secs() as i64);
+    fill(&unbounded, n);
     let after = rss_bytes();
-    let stats = unbounded.stats();
+    let stats = unbounded.cache_stats();
+    assert_eq!(stats.entries, n);
     let per_entry = (after - before) as f64 / stats.entries as f64;
-    let payload = std::mem::size_of::<frontproxy::PeerVerification>() as f64;
+    // The verdict (its struct and its message, each a heap block with a 16-byte header and
+    // the shared Arc's two counters) and the stored key (kind byte, 4-byte length, the bytes).
+    let payload =
+        (std::mem::size_of::<frontproxy::PeerVerification>() + 16 + 16 + message + 16) as f64;
+    let key = (1 + 4 + GARBAGE_BYTES + 16 + 16) as f64;
     println!(
         "1M distinct chains, cache large enough: entries={} accounted={} B, RSS growth={} B",
         stats.entries,
@@ -90,16 +102,19 @@ fn main() {
         after - before
     );
     println!(
-        "per entry: {per_entry:.0} bytes of RSS = {payload:.0} bytes of verdict payload (PeerVerification) + {:.0} bytes of cache overhead (key, generation, window, LRU tick, Arc, index slot, allocator)",
-        per_entry - payload
+        "per entry: {per_entry:.0} bytes of RSS = {payload:.0} bytes of verdict payload \
+         (PeerVerification and its {message}-byte message) + {key:.0} bytes of stored key \
+         ({GARBAGE_BYTES}-byte chain here; a real chain adds its DER length) + {:.0} bytes of \
+         cache overhead (hash, generation, window, LRU tick, cost, Arcs, index slot)",
+        per_entry - payload - key
     );
     drop(unbounded);
 
-    let bounded = DecisionCache::new(CacheOptions::default());
+    let bounded = authenticator(&config, CacheOptions::default());
     let before = rss_bytes();
-    fill(&bounded, n, leaf_only, &verdict, now.as_secs() as i64);
+    fill(&bounded, n);
     let after = rss_bytes();
-    let stats = bounded.stats();
+    let stats = bounded.cache_stats();
     println!(
         "1M distinct chains, default bound ({} entries, {} MiB): entries={} evictions={} accounted={} B, RSS growth={} B",
         CacheOptions::default().max_entries,

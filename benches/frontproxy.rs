@@ -11,10 +11,8 @@ use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
-use frontproxy::identity::extract_identity;
-use frontproxy::verify::signature_algorithms;
 use frontproxy::{
-    AuthConfig, Authenticator, CaBundle, CertificateDer, Decision, RequestHeaderOptions,
+    AuthConfig, Authenticator, CaBundle, CertificateDer, Decision, Handshake, RequestHeaderOptions,
     RequestHeaders, UnixTime,
 };
 use pki::{Chain, KeyKind};
@@ -103,7 +101,9 @@ fn cold(c: &mut Criterion) {
             let anchors = vec![webpki::anchor_from_trusted_cert(&f.root)
                 .unwrap()
                 .to_owned()];
-            let algs = signature_algorithms();
+            let algs = frontproxy::crypto_provider()
+                .signature_verification_algorithms
+                .all;
             group.bench_function(BenchmarkId::new("webpki_raw", &id), |b| {
                 b.iter(|| {
                     let ee = webpki::EndEntityCert::try_from(&f.chain[0]).unwrap();
@@ -136,11 +136,15 @@ fn hot(c: &mut Criterion) {
     let f = fixture(KeyKind::EcdsaP256, 0);
     let auth = Authenticator::new(f.config.clone());
     let headers = RequestHeaders::from_pairs(&HEADERS);
-    let first = auth.authenticate_chain(&f.chain, &headers);
+    let first = auth
+        .authenticate_chain(&f.chain, Handshake::Full, &headers)
+        .into_owned();
     assert!(matches!(first.decision, Decision::Authenticated { .. }));
-    assert!(auth.authenticate_chain(&f.chain, &headers).from_cache);
-    let mut peer = auth.verify_peer(&f.chain);
-    let rh = f.config.request_header().unwrap();
+    assert!(
+        auth.authenticate_chain(&f.chain, Handshake::Full, &headers)
+            .from_cache
+    );
+    let mut peer = auth.verify_peer(&f.chain, Handshake::Full);
 
     let mut group = c.benchmark_group("hot_p256_2certs_6headers");
     group
@@ -152,19 +156,14 @@ fn hot(c: &mut Criterion) {
                 .authenticate_request(&f.chain, &headers, UnixTime::now())
         })
     });
-    group.bench_function("digest_cache_hit", |b| {
-        b.iter(|| auth.authenticate_chain(&f.chain, &headers))
+    group.bench_function("verdict_cache_hit", |b| {
+        b.iter(|| auth.authenticate_chain(&f.chain, Handshake::Full, &headers))
     });
     group.bench_function("per_connection_handle", |b| {
         b.iter(|| auth.authenticate(&mut peer, &headers))
     });
-    let verified = f.config.verify_peer(&f.chain, UnixTime::now());
-    let now = UnixTime::now();
-    group.bench_function("header_step_on_verified_peer", |b| {
-        b.iter(|| f.config.authenticate(&verified, &headers, now))
-    });
-    group.bench_function("header_extraction_only", |b| {
-        b.iter(|| extract_identity(rh, &headers))
+    group.bench_function("per_connection_handle_owned_result", |b| {
+        b.iter(|| auth.authenticate(&mut peer, &headers).into_owned())
     });
     group.finish();
 }
@@ -176,7 +175,11 @@ fn threads(c: &mut Criterion) {
     let auth = Arc::new(Authenticator::new(f.config.clone()));
     let chain = Arc::new(f.chain.clone());
     let headers_pairs: &'static [(&'static [u8], &'static [u8])] = &HEADERS;
-    auth.authenticate_chain(&chain, &RequestHeaders::from_pairs(headers_pairs));
+    auth.authenticate_chain(
+        &chain,
+        Handshake::Full,
+        &RequestHeaders::from_pairs(headers_pairs),
+    );
 
     let mut group = c.benchmark_group("cache_hit_threads");
     group
@@ -194,7 +197,11 @@ fn threads(c: &mut Criterion) {
                             let headers = RequestHeaders::from_pairs(headers_pairs);
                             barrier.wait();
                             for _ in 0..iters {
-                                std::hint::black_box(auth.authenticate_chain(&chain, &headers));
+                                std::hint::black_box(auth.authenticate_chain(
+                                    &chain,
+                                    Handshake::Full,
+                                    &headers,
+                                ));
                             }
                         })
                     })

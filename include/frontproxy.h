@@ -302,6 +302,60 @@ typedef struct frontproxy_str {
   size_t len;
 } frontproxy_str;
 
+/**
+ * One extra key of a decision's user and its values (in arrival order; a value may be empty).
+ */
+typedef struct frontproxy_extra {
+  struct frontproxy_str key;
+  const struct frontproxy_str *values;
+  size_t values_len;
+} frontproxy_extra;
+
+/**
+ * The whole decision in one flat struct, read with one call (`frontproxy_decision_get_view`).
+ * Every pointer points into the decision and stays valid until `frontproxy_decision_free`;
+ * an array pointer may be NULL when its length is 0. For a rejection the user fields are
+ * empty and `clear_headers_len` is 0.
+ */
+typedef struct frontproxy_decision_view {
+  frontproxy_outcome outcome;
+  /**
+   * Which authenticator vouched for the user (`NONE` unless authenticated).
+   */
+  frontproxy_authenticator_kind authenticator;
+  /**
+   * A `frontproxy_reason` number; 0 unless rejected.
+   */
+  uint32_t reason;
+  /**
+   * Whether the chain's verdicts came from the verdict cache in this call.
+   */
+  bool from_cache;
+  /**
+   * The configuration generation that decided.
+   */
+  uint64_t generation;
+  /**
+   * What exactly failed (empty unless rejected); at most about 1 KiB.
+   */
+  struct frontproxy_str message;
+  struct frontproxy_str user_name;
+  struct frontproxy_str user_uid;
+  const struct frontproxy_str *groups;
+  size_t groups_len;
+  /**
+   * Extra keys, sorted, each with its values.
+   */
+  const struct frontproxy_extra *extra;
+  size_t extra_len;
+  /**
+   * The headers to remove before passing the request on (as the request spelled them;
+   * remove every line with each name, compared case-insensitively).
+   */
+  const struct frontproxy_bytes *clear_headers;
+  size_t clear_headers_len;
+} frontproxy_decision_view;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -410,12 +464,16 @@ frontproxy_result frontproxy_authenticator_cache_stats(const struct frontproxy_a
  * Verifies a connection's client chain (`certs_len` DER certificates, leaf first, as the TLS
  * layer presents them; 0 for no client certificate) and stores a new peer handle in
  * `*peer_out`: keep it with the connection and pass it to
- * `frontproxy_authenticator_authenticate` for each request. A chain that fails is not an
- * error: its requests get rejected decisions. The certificates are copied.
+ * `frontproxy_authenticator_authenticate` for each request. `resumed` says whether the TLS
+ * session was resumed (nginx: `SSL_session_reused`): only then may a lone leaf reuse a
+ * verdict reached earlier with its intermediates; a full handshake's chain is verified as
+ * presented. A chain that fails is not an error: its requests get rejected decisions. The
+ * certificates are copied.
  */
 frontproxy_result frontproxy_authenticator_verify_peer(const struct frontproxy_authenticator *authenticator,
                                                        const struct frontproxy_bytes *certs,
                                                        size_t certs_len,
+                                                       bool resumed,
                                                        struct frontproxy_peer **peer_out);
 
 /**
@@ -434,14 +492,15 @@ frontproxy_result frontproxy_authenticator_authenticate(const struct frontproxy_
 
 /**
  * Authenticates one request given its connection's chain (as for
- * `frontproxy_authenticator_verify_peer`) and headers, for hosts that keep no state per
- * connection: the chain's verdict is looked up in the decision cache by a digest of the
- * whole chain, and verified and filed on a miss. Otherwise as
+ * `frontproxy_authenticator_verify_peer`, `resumed` included) and headers, for hosts that
+ * keep no state per connection: the chain's verdicts are looked up in the verdict cache by
+ * the presented bytes, and verified and filed on a miss. Otherwise as
  * `frontproxy_authenticator_authenticate`.
  */
 frontproxy_result frontproxy_authenticator_authenticate_chain(const struct frontproxy_authenticator *authenticator,
                                                               const struct frontproxy_bytes *certs,
                                                               size_t certs_len,
+                                                              bool resumed,
                                                               const struct frontproxy_header *headers,
                                                               size_t headers_len,
                                                               struct frontproxy_decision **decision_out);
@@ -450,6 +509,13 @@ frontproxy_result frontproxy_authenticator_authenticate_chain(const struct front
  * Frees an authenticator. Peers and decisions made by it stay valid. NULL is a no-op.
  */
 void frontproxy_authenticator_free(struct frontproxy_authenticator *authenticator);
+
+/**
+ * The whole decision in one call: a pointer to a view inside the decision, valid until
+ * `frontproxy_decision_free` (NULL for a NULL decision). Everything the per-field accessors
+ * below return is in it.
+ */
+const struct frontproxy_decision_view *frontproxy_decision_get_view(const struct frontproxy_decision *decision);
 
 /**
  * The outcome. NULL gives `FRONTPROXY_OUTCOME_REJECTED` (fail closed).
@@ -584,6 +650,18 @@ frontproxy_result frontproxy_error_source(const struct frontproxy_error *error,
 void frontproxy_error_free(struct frontproxy_error *error);
 
 /**
+ * Writes the fixed message of result code `code` into `buf` as a NUL-terminated string and
+ * its length (without the NUL) into `*out_len`.
+ *
+ * Returns `FRONTPROXY_RESULT_INVALID_ARGUMENT` for a number that is not a result code,
+ * `FRONTPROXY_RESULT_BUFFER_TOO_SMALL` when `buf_len` is not greater than the message length.
+ */
+frontproxy_result frontproxy_result_message(uint32_t code,
+                                            char *buf,
+                                            size_t buf_len,
+                                            size_t *out_len);
+
+/**
  * Creates options with the defaults: a decision cache of 65536 entries / 64 MiB, positive
  * entries kept at most 300 s and negative ones 10 s; file-backed configurations re-checked
  * at most every 10 s on the request path.
@@ -631,18 +709,6 @@ void frontproxy_peer_free(struct frontproxy_peer *peer);
  * is 0 or not a reason number.
  */
 const char *frontproxy_reason_code(uint32_t reason);
-
-/**
- * Writes the fixed message of result code `code` into `buf` as a NUL-terminated string and
- * its length (without the NUL) into `*out_len`.
- *
- * Returns `FRONTPROXY_RESULT_INVALID_ARGUMENT` for a number that is not a result code,
- * `FRONTPROXY_RESULT_BUFFER_TOO_SMALL` when `buf_len` is not greater than the message length.
- */
-frontproxy_result frontproxy_result_message(uint32_t code,
-                                            char *buf,
-                                            size_t buf_len,
-                                            size_t *out_len);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -11,35 +11,11 @@ use std::fmt;
 use rustls_pki_types::{CertificateDer, TrustAnchor};
 
 use crate::certinfo::CertFacts;
+use crate::error::ConfigError;
 
 /// Upper bound on certificates in one bundle, so a hostile or broken file cannot make every
 /// verification scan an unbounded list.
 pub const MAX_BUNDLE_CERTIFICATES: usize = 1024;
-
-/// A configuration error: which flag, ConfigMap key or builder field is at fault, and why.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ConfigError {
-    /// The flag (`--requestheader-client-ca-file`), ConfigMap key or field at fault.
-    pub source: String,
-    pub message: String,
-}
-
-impl ConfigError {
-    pub fn new(source: impl Into<String>, message: impl Into<String>) -> Self {
-        ConfigError {
-            source: source.into(),
-            message: message.into(),
-        }
-    }
-}
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.source, self.message)
-    }
-}
-
-impl std::error::Error for ConfigError {}
 
 /// One certificate of a bundle.
 #[derive(Clone, Debug)]

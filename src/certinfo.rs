@@ -62,7 +62,7 @@ impl CertFacts {
         Ok(Self::from_parsed(&cert))
     }
 
-    pub fn from_parsed(cert: &X509Certificate<'_>) -> CertFacts {
+    pub(crate) fn from_parsed(cert: &X509Certificate<'_>) -> CertFacts {
         let (eku_allows_client_auth, eku_description) = match cert.extended_key_usage() {
             Ok(None) => (true, None),
             Ok(Some(ext)) => {

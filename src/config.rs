@@ -7,58 +7,16 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::bundle::CaBundle;
-pub use crate::bundle::ConfigError;
-use crate::headers::{is_token, ClearSpec};
+use crate::clear::ClearSpec;
+use crate::error::ConfigError;
+use crate::http_syntax::is_token;
+use crate::limits::Limits;
 
 /// The standard header names (spec §4.1, §1.9 rule 32).
 pub const STANDARD_USERNAME_HEADER: &str = "X-Remote-User";
 pub const STANDARD_UID_HEADER: &str = "X-Remote-Uid";
 pub const STANDARD_GROUP_HEADER: &str = "X-Remote-Group";
 pub const STANDARD_EXTRA_PREFIX: &str = "X-Remote-Extra-";
-
-/// Largest configuration file read (a CA bundle of the maximum size, or a ConfigMap document,
-/// fits easily). A path pointing at `/dev/zero` or a FIFO is refused instead of read forever.
-pub const MAX_CONFIG_FILE_BYTES: u64 = 8 << 20;
-
-/// Reads a configuration file, refusing anything larger than [`MAX_CONFIG_FILE_BYTES`].
-pub fn read_config_file(path: &str) -> std::io::Result<Vec<u8>> {
-    use std::io::Read;
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)?
-        .take(MAX_CONFIG_FILE_BYTES + 1)
-        .read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > MAX_CONFIG_FILE_BYTES {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            format!("larger than {MAX_CONFIG_FILE_BYTES} bytes"),
-        ));
-    }
-    Ok(bytes)
-}
-
-/// Bounds on the work one request can cause. Everything from the network is bounded.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Limits {
-    /// Most certificates a client may present (leaf plus intermediates).
-    pub max_chain_certificates: usize,
-    /// Most bytes of one presented certificate.
-    pub max_certificate_bytes: usize,
-    /// Most header lines in one request.
-    pub max_header_count: usize,
-    /// Most bytes of all header names and values together (Go's default MaxHeaderBytes is 1 MiB).
-    pub max_header_bytes: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            max_chain_certificates: 8,
-            max_certificate_bytes: 64 * 1024,
-            max_header_count: 8192,
-            max_header_bytes: 1 << 20,
-        }
-    }
-}
 
 /// A configured header name, with its lowercase form precomputed for matching.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -93,6 +51,7 @@ impl HeaderName {
     pub fn as_str(&self) -> &str {
         &self.configured
     }
+    /// The lowercase name, or `None` when it can never match a request header.
     pub(crate) fn lower(&self) -> Option<&[u8]> {
         self.matchable.then_some(self.lower.as_slice())
     }
@@ -101,7 +60,10 @@ impl HeaderName {
 /// The request-header authenticator's configuration (spec §1.1).
 #[derive(Clone, Debug)]
 pub struct RequestHeaderConfig {
-    pub(crate) ca: CaBundle,
+    /// `None` when a ConfigMap carries the header lists but no `requestheader-client-ca-file`:
+    /// as in Kubernetes the authenticator then never has an opinion, but its configured
+    /// header names are still cleared after every success (spec §1.9 rule 32).
+    pub(crate) ca: Option<CaBundle>,
     pub(crate) username_headers: Vec<HeaderName>,
     pub(crate) uid_headers: Vec<HeaderName>,
     pub(crate) group_headers: Vec<HeaderName>,
@@ -110,8 +72,9 @@ pub struct RequestHeaderConfig {
 }
 
 impl RequestHeaderConfig {
-    pub fn ca(&self) -> &CaBundle {
-        &self.ca
+    /// The request-header CA; `None` when only the header lists were configured.
+    pub fn ca(&self) -> Option<&CaBundle> {
+        self.ca.as_ref()
     }
     pub fn username_headers(&self) -> impl Iterator<Item = &str> {
         self.username_headers.iter().map(HeaderName::as_str)
@@ -127,6 +90,23 @@ impl RequestHeaderConfig {
     }
     pub fn allowed_names(&self) -> &[String] {
         &self.allowed_names
+    }
+    /// Configured names that can never match a request header (not an HTTP token: a space or
+    /// another separator in it; spec §1.1 rule 2), each with the list it is in.
+    pub fn never_matching(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        [
+            ("requestheader-username-headers", &self.username_headers),
+            ("requestheader-uid-headers", &self.uid_headers),
+            ("requestheader-group-headers", &self.group_headers),
+            ("requestheader-extra-headers-prefix", &self.extra_prefixes),
+        ]
+        .into_iter()
+        .flat_map(|(list, names)| {
+            names
+                .iter()
+                .filter(|n| n.lower().is_none())
+                .map(move |n| (list, n.as_str()))
+        })
     }
 }
 
@@ -255,6 +235,10 @@ impl AuthConfig {
     pub fn request_header(&self) -> Option<&RequestHeaderConfig> {
         self.request_header.as_ref()
     }
+    /// The request-header CA, when one is configured.
+    pub fn request_header_ca(&self) -> Option<&CaBundle> {
+        self.request_header.as_ref().and_then(|rh| rh.ca.as_ref())
+    }
     pub fn client_ca(&self) -> Option<&CaBundle> {
         self.client_ca.as_ref()
     }
@@ -276,10 +260,16 @@ impl AuthConfig {
     }
 }
 
+/// Why a configuration without any CA is refused (a deliberate difference from Kubernetes).
+pub(crate) const NO_CA_CONFIGURED: &str = "neither a request-header CA nor a client CA is \
+    configured, so nothing could ever authenticate; Kubernetes would serve every request as \
+    system:anonymous, frontproxy refuses such a configuration instead (a deliberate difference, \
+    see docs/semantics.md)";
+
 /// Builds an [`AuthConfig`]. `build` validates the lists like kube-apiserver's flags.
 #[derive(Default)]
 pub struct AuthConfigBuilder {
-    request_header: Option<(CaBundle, RequestHeaderOptions)>,
+    request_header: Option<(Option<CaBundle>, RequestHeaderOptions)>,
     client_ca: Option<CaBundle>,
     limits: Option<Limits>,
 }
@@ -287,7 +277,14 @@ pub struct AuthConfigBuilder {
 impl AuthConfigBuilder {
     /// Enables the request-header authenticator with this CA and these header lists.
     pub fn request_header(mut self, ca: CaBundle, options: RequestHeaderOptions) -> Self {
-        self.request_header = Some((ca, options));
+        self.request_header = Some((Some(ca), options));
+        self
+    }
+    /// The request-header lists without a CA (a ConfigMap without
+    /// `requestheader-client-ca-file`): no request is ever authenticated by headers, but the
+    /// configured names are cleared after every success, as Kubernetes clears them.
+    pub(crate) fn request_header_lists_only(mut self, options: RequestHeaderOptions) -> Self {
+        self.request_header = Some((None, options));
         self
     }
     /// Enables the x509 client-certificate authenticator (`--client-ca-file`).
@@ -314,20 +311,12 @@ impl AuthConfigBuilder {
     /// Builds without the flag validation: ConfigMap lists are used exactly as written
     /// (spec §2 rule 3: entries are not trimmed or validated).
     pub(crate) fn build_unvalidated(self) -> Result<AuthConfig, ConfigError> {
-        if self.request_header.is_none() && self.client_ca.is_none() {
-            return Err(ConfigError::new(
-                "configuration",
-                "neither a request-header CA nor a client CA is configured; nothing could ever authenticate",
-            ));
+        let has_request_header_ca = matches!(&self.request_header, Some((Some(_), _)));
+        if !has_request_header_ca && self.client_ca.is_none() {
+            return Err(ConfigError::new("configuration", NO_CA_CONFIGURED));
         }
         let limits = self.limits.unwrap_or_default();
-        if limits.max_chain_certificates == 0
-            || limits.max_header_count == 0
-            || limits.max_header_bytes == 0
-            || limits.max_certificate_bytes == 0
-        {
-            return Err(ConfigError::new("limits", "every limit must be at least 1"));
-        }
+        limits.validate()?;
         let request_header = self.request_header.map(|(ca, o)| {
             let names = |v: &[String]| v.iter().map(|s| HeaderName::new(s)).collect::<Vec<_>>();
             RequestHeaderConfig {
@@ -354,7 +343,16 @@ impl AuthConfigBuilder {
             .standard_name_warnings(),
             None => vec![],
         };
-        let clear = ClearSpec::for_config(request_header.as_ref());
+        let clear = match &request_header {
+            Some(rh) => ClearSpec::new(
+                [&rh.username_headers, &rh.uid_headers, &rh.group_headers]
+                    .into_iter()
+                    .flatten()
+                    .filter_map(HeaderName::lower),
+                rh.extra_prefixes.iter().filter_map(HeaderName::lower),
+            ),
+            None => ClearSpec::new(std::iter::empty(), std::iter::empty()),
+        };
         Ok(AuthConfig {
             request_header,
             client_ca: self.client_ca,

@@ -8,8 +8,10 @@
 
 use serde_json::Value;
 
-use crate::bundle::{CaBundle, ConfigError};
+use crate::bundle::CaBundle;
 use crate::config::{AuthConfig, RequestHeaderOptions};
+use crate::error::ConfigError;
+use crate::limits::Limits;
 
 pub const KEY_CLIENT_CA: &str = "client-ca-file";
 pub const KEY_REQUESTHEADER_CA: &str = "requestheader-client-ca-file";
@@ -18,9 +20,6 @@ pub const KEY_UID_HEADERS: &str = "requestheader-uid-headers";
 pub const KEY_GROUP_HEADERS: &str = "requestheader-group-headers";
 pub const KEY_EXTRA_HEADERS_PREFIX: &str = "requestheader-extra-headers-prefix";
 pub const KEY_ALLOWED_NAMES: &str = "requestheader-allowed-names";
-
-/// Upper bound on a ConfigMap document (Kubernetes objects are at most ~1.5 MiB).
-pub const MAX_CONFIGMAP_BYTES: usize = 4 << 20;
 
 /// The `.data` of the ConfigMap, key by key.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -35,24 +34,23 @@ pub struct ConfigMapData {
 }
 
 impl ConfigMapData {
-    /// Parses the ConfigMap document (JSON or YAML).
+    /// Parses the ConfigMap document (JSON or YAML), bounded by the default [`Limits`].
     pub fn parse(doc: &[u8]) -> Result<ConfigMapData, ConfigError> {
+        Self::parse_bounded(doc, &Limits::DEFAULT)
+    }
+
+    /// Parses the ConfigMap document (JSON or YAML), refusing one over `limits`.
+    pub(crate) fn parse_bounded(doc: &[u8], limits: &Limits) -> Result<ConfigMapData, ConfigError> {
         const SRC: &str = "configmap";
-        if doc.len() > MAX_CONFIGMAP_BYTES {
-            return Err(ConfigError::new(
-                SRC,
-                format!(
-                    "the document has {} bytes; at most {MAX_CONFIGMAP_BYTES} are accepted",
-                    doc.len()
-                ),
-            ));
-        }
+        limits.check_document(doc.len(), SRC)?;
         let first = doc.iter().find(|b| !b.is_ascii_whitespace());
         let value: Value = if first == Some(&b'{') {
             serde_json::from_slice(doc)
                 .map_err(|e| ConfigError::new(SRC, format!("invalid JSON: {e}")))?
         } else {
-            serde_yaml::from_slice(doc)
+            let text = std::str::from_utf8(doc)
+                .map_err(|e| ConfigError::new(SRC, format!("invalid YAML: not UTF-8 ({e})")))?;
+            serde_saphyr::from_str(text)
                 .map_err(|e| ConfigError::new(SRC, format!("invalid YAML: {e}")))?
         };
         let Value::Object(obj) = &value else {
@@ -126,21 +124,32 @@ impl ConfigMapData {
 
     /// Builds the configuration. A missing CA key disables that authenticator (Go's provider
     /// then reports "no CA loaded" → no opinion); an empty or unparsable one is an error.
+    /// Without `requestheader-client-ca-file` the header lists still count for clearing:
+    /// Kubernetes builds the request-header configuration from them and removes the
+    /// configured names after every success (spec §1.9 rule 32).
     pub fn to_config(&self) -> Result<AuthConfig, ConfigError> {
-        let mut builder = AuthConfig::builder();
-        if let Some(pem) = &self.requestheader_ca {
-            builder = builder.request_header(
+        self.to_config_bounded(&Limits::DEFAULT)
+    }
+
+    pub(crate) fn to_config_bounded(&self, limits: &Limits) -> Result<AuthConfig, ConfigError> {
+        let mut builder = AuthConfig::builder().limits(*limits);
+        builder = match &self.requestheader_ca {
+            Some(pem) => builder.request_header(
                 CaBundle::from_pem(pem.as_bytes(), KEY_REQUESTHEADER_CA)?,
                 self.request_header_options(),
-            );
-        }
+            ),
+            None => builder.request_header_lists_only(self.request_header_options()),
+        };
         if let Some(pem) = &self.client_ca {
             builder = builder.client_ca(CaBundle::from_pem(pem.as_bytes(), KEY_CLIENT_CA)?);
         }
         if self.requestheader_ca.is_none() && self.client_ca.is_none() {
             return Err(ConfigError::new(
                 "configmap",
-                format!("neither {KEY_REQUESTHEADER_CA} nor {KEY_CLIENT_CA} is present in .data"),
+                format!(
+                    "neither {KEY_REQUESTHEADER_CA} nor {KEY_CLIENT_CA} is present in .data: {}",
+                    crate::config::NO_CA_CONFIGURED
+                ),
             ));
         }
         builder.build_unvalidated()
@@ -149,5 +158,12 @@ impl ConfigMapData {
 
 /// Parses a ConfigMap document and builds the configuration.
 pub fn config_from_configmap(doc: &[u8]) -> Result<AuthConfig, ConfigError> {
-    ConfigMapData::parse(doc)?.to_config()
+    config_from_configmap_bounded(doc, &Limits::DEFAULT)
+}
+
+pub(crate) fn config_from_configmap_bounded(
+    doc: &[u8],
+    limits: &Limits,
+) -> Result<AuthConfig, ConfigError> {
+    ConfigMapData::parse_bounded(doc, limits)?.to_config_bounded(limits)
 }

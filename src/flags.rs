@@ -4,8 +4,10 @@
 //! default and a repeated flag appends. The header defaults apply only when
 //! `--requestheader-client-ca-file` is given.
 
-use crate::bundle::{CaBundle, ConfigError};
+use crate::bundle::CaBundle;
 use crate::config::{AuthConfig, RequestHeaderOptions};
+use crate::error::ConfigError;
+use crate::limits::Limits;
 
 pub const REQUESTHEADER_CLIENT_CA_FILE: &str = "--requestheader-client-ca-file";
 pub const REQUESTHEADER_ALLOWED_NAMES: &str = "--requestheader-allowed-names";
@@ -15,8 +17,8 @@ pub const REQUESTHEADER_GROUP_HEADERS: &str = "--requestheader-group-headers";
 pub const REQUESTHEADER_EXTRA_HEADERS_PREFIX: &str = "--requestheader-extra-headers-prefix";
 pub const CLIENT_CA_FILE: &str = "--client-ca-file";
 
-/// Every flag this module understands.
-pub const FLAGS: [&str; 7] = [
+/// Every flag [`KubeAuthFlags`] understands.
+const FLAGS: [&str; 7] = [
     REQUESTHEADER_CLIENT_CA_FILE,
     REQUESTHEADER_ALLOWED_NAMES,
     REQUESTHEADER_USERNAME_HEADERS,
@@ -39,6 +41,9 @@ pub struct KubeAuthFlags {
 }
 
 impl KubeAuthFlags {
+    /// Every flag understood, by its kube-apiserver name.
+    pub const NAMES: [&'static str; 7] = FLAGS;
+
     /// Parses `--flag=value` / `--flag value` arguments; any other argument is an error.
     pub fn parse<S: AsRef<str>>(args: &[S]) -> Result<KubeAuthFlags, ConfigError> {
         let mut flags = KubeAuthFlags::default();
@@ -91,26 +96,26 @@ impl KubeAuthFlags {
         *self == KubeAuthFlags::default()
     }
 
-    /// Reads the CA files and builds a validated configuration.
+    /// Reads the CA files (bounded by the default [`Limits`]) and builds a validated
+    /// configuration.
     pub fn to_config(&self) -> Result<AuthConfig, ConfigError> {
-        self.to_config_with(crate::config::read_config_file)
+        let limits = Limits::DEFAULT;
+        self.to_config_with(&limits, |flag, path| limits.read_document(path, flag))
     }
 
-    /// Like [`Self::to_config`], reading files through `read` (for tests and hot reload).
-    pub fn to_config_with(
+    /// Like [`Self::to_config`], reading the file of a flag through `read(flag, path)` (the
+    /// configuration source reads each file once and watches it).
+    pub(crate) fn to_config_with(
         &self,
-        read: impl Fn(&str) -> std::io::Result<Vec<u8>>,
+        limits: &Limits,
+        read: impl Fn(&str, &str) -> Result<Vec<u8>, ConfigError>,
     ) -> Result<AuthConfig, ConfigError> {
         let load = |flag: &str, path: &str| -> Result<CaBundle, ConfigError> {
-            if path.is_empty() {
-                return Err(ConfigError::new(flag, "the file name is empty"));
-            }
-            let bytes = read(path)
-                .map_err(|e| ConfigError::new(flag, format!("cannot read {path:?}: {e}")))?;
+            let bytes = read(flag, path)?;
             CaBundle::from_pem(&bytes, flag)
                 .map_err(|e| ConfigError::new(flag, format!("{path:?}: {}", e.message)))
         };
-        let mut builder = AuthConfig::builder();
+        let mut builder = AuthConfig::builder().limits(*limits);
         match &self.requestheader_client_ca_file {
             Some(path) => {
                 let defaults = RequestHeaderOptions::default();

@@ -1,52 +1,83 @@
-//! Identity extraction from the `X-Remote-*` headers (spec §1.2–§1.5).
+//! Identity extraction from the `X-Remote-*` headers (spec §1.2–§1.5): the per-request work
+//! of the request-header authenticator, once its proxy chain verified.
 //!
-//! Only ever called after the proxy chain verified. Values are bytes on the wire; a value that
-//! is used for the identity must be UTF-8, otherwise the request is rejected with
-//! `invalid_header` (Go would carry the raw bytes; frontproxy refuses to guess — a deliberate,
-//! documented stricter rule).
+//! The result borrows: names, UIDs, groups and values are slices of the caller's headers;
+//! an extra key is copied only when it must change (uppercase letters to lowercase, or a
+//! percent-escape to decode). A value that is used for the identity must be UTF-8, otherwise
+//! the request is rejected with `invalid_header` (Go would carry the raw bytes; frontproxy
+//! refuses to guess — a deliberate, documented stricter rule).
 
-use std::collections::BTreeMap;
+use std::borrow::Cow;
 
 use crate::config::{HeaderName, RequestHeaderConfig};
-use crate::headers::{trim_ows, RequestHeaders};
-use crate::reason::{AuthError, Reason};
-use crate::user::UserInfo;
+use crate::error::{AuthError, Reason};
+use crate::headers::RequestHeaders;
+use crate::http_syntax::{has_prefix_ignore_case, trim_ows};
+use crate::user::UserRef;
 
 /// Reads the user from the headers. `Ok(None)` is Go's NO-OPINION: no username header had a
 /// non-empty first value.
-pub fn extract_identity(
+pub(crate) fn extract_identity<'r>(
     config: &RequestHeaderConfig,
-    headers: &RequestHeaders<'_>,
-) -> Result<Option<UserInfo>, AuthError> {
+    headers: &RequestHeaders<'r>,
+) -> Result<Option<UserRef<'r>>, AuthError> {
     let Some(name) = first_non_empty(&config.username_headers, headers)? else {
         return Ok(None);
     };
-    let uid = first_non_empty(&config.uid_headers, headers)?.unwrap_or_default();
-    let mut groups = Vec::new();
+    let uid = first_non_empty(&config.uid_headers, headers)?.unwrap_or(Cow::Borrowed(""));
+    let mut user = UserRef {
+        name,
+        uid,
+        groups: Default::default(),
+        extra: Default::default(),
+    };
+    // Groups (spec §1.4): every non-empty value of every group header, in configured order.
     for header in &config.group_headers {
         let Some(lower) = header.lower() else {
             continue;
         };
         for value in headers.values(lower) {
             if !value.is_empty() {
-                groups.push(utf8(value, header.as_str())?);
+                user.groups.push(utf8(value, header.as_str())?);
             }
         }
     }
-    Ok(Some(UserInfo {
-        name,
-        uid,
-        groups,
-        extra: extract_extra(&config.extra_prefixes, headers)?,
-    }))
+    // Extra (spec §1.5): for each prefix in order, every header whose name starts with it
+    // contributes all its values (empty ones included) under the decoded, lowercased remainder.
+    for prefix in &config.extra_prefixes {
+        let Some(lower) = prefix.lower() else {
+            continue;
+        };
+        for &(name, value) in headers.pairs() {
+            if !has_prefix_ignore_case(name, lower) {
+                continue;
+            }
+            let key = extra_key(&name[lower.len()..]).ok_or_else(|| {
+                AuthError::new(
+                    Reason::InvalidHeader,
+                    format!(
+                        "header {:?} percent-decodes to an extra key that is not UTF-8",
+                        String::from_utf8_lossy(name)
+                    ),
+                )
+            })?;
+            let value = match std::str::from_utf8(trim_ows(value)) {
+                Ok(v) => Cow::Borrowed(v),
+                Err(_) => return Err(not_utf8(&String::from_utf8_lossy(name))),
+            };
+            user.extra.push((key, value));
+        }
+    }
+    user.sort_extra();
+    Ok(Some(user))
 }
 
 /// Username/UID rule (spec §1.2 rule 4): for each configured name in order, only the first
 /// value of that header counts; an empty first value moves on to the next name.
-fn first_non_empty(
+fn first_non_empty<'r>(
     names: &[HeaderName],
-    headers: &RequestHeaders<'_>,
-) -> Result<Option<String>, AuthError> {
+    headers: &RequestHeaders<'r>,
+) -> Result<Option<Cow<'r, str>>, AuthError> {
     for header in names {
         let Some(lower) = header.lower() else {
             continue;
@@ -60,36 +91,15 @@ fn first_non_empty(
     Ok(None)
 }
 
-/// Extra rule (spec §1.5): for each prefix in order, every header whose name starts with it
-/// contributes all its values (empty ones included) under the decoded, lowercased remainder.
-fn extract_extra(
-    prefixes: &[HeaderName],
-    headers: &RequestHeaders<'_>,
-) -> Result<BTreeMap<String, Vec<String>>, AuthError> {
-    let mut extra: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for prefix in prefixes {
-        let Some(lower) = prefix.lower() else {
-            continue;
-        };
-        for (name, value) in headers.pairs() {
-            if name.len() < lower.len() || !name[..lower.len()].eq_ignore_ascii_case(lower) {
-                continue;
-            }
-            let key_bytes = decode_extra_key(&name[lower.len()..]);
-            let key = String::from_utf8(key_bytes).map_err(|_| {
-                AuthError::new(
-                    Reason::InvalidHeader,
-                    format!(
-                        "header {:?} percent-decodes to an extra key that is not UTF-8",
-                        String::from_utf8_lossy(name)
-                    ),
-                )
-            })?;
-            let value = utf8(trim_ows(value), &String::from_utf8_lossy(name))?;
-            extra.entry(key).or_default().push(value);
-        }
+/// The extra key for a header-name remainder, borrowed when it is already what the key
+/// derivation would give; `None` when it decodes to bytes that are not UTF-8.
+fn extra_key(raw: &[u8]) -> Option<Cow<'_, str>> {
+    if !raw.iter().any(|&b| b == b'%' || b.is_ascii_uppercase()) {
+        return std::str::from_utf8(raw).ok().map(Cow::Borrowed);
     }
-    Ok(extra)
+    String::from_utf8(decode_extra_key(raw))
+        .ok()
+        .map(Cow::Owned)
 }
 
 /// Extra key derivation (spec §1.5 rule 12): ASCII-lowercase, then percent-decode once with
@@ -124,78 +134,32 @@ fn hex(b: &u8) -> Option<u8> {
     (*b as char).to_digit(16).map(|d| d as u8)
 }
 
-fn utf8(value: &[u8], header: &str) -> Result<String, AuthError> {
-    String::from_utf8(value.to_vec()).map_err(|_| {
-        AuthError::new(
-            Reason::InvalidHeader,
-            format!("the value of header {header:?} is not valid UTF-8"),
-        )
-    })
+fn utf8<'r>(value: &'r [u8], header: &str) -> Result<Cow<'r, str>, AuthError> {
+    std::str::from_utf8(value)
+        .map(Cow::Borrowed)
+        .map_err(|_| not_utf8(header))
 }
 
-/// For `--explain`: what the request-header authenticator does with each header line.
-pub fn describe_header_use(
-    config: &RequestHeaderConfig,
-    headers: &RequestHeaders<'_>,
-) -> Vec<String> {
-    let role_of = |list: &[HeaderName], name: &[u8]| {
-        list.iter()
-            .position(|h| h.lower().is_some_and(|l| name.eq_ignore_ascii_case(l)))
-    };
-    let mut seen: Vec<Vec<u8>> = Vec::new();
-    let mut lines = Vec::new();
-    for (i, (name, value)) in headers.pairs().iter().enumerate() {
-        let lower = name.to_ascii_lowercase();
-        let first_line = !seen.contains(&lower);
-        if first_line {
-            seen.push(lower.clone());
-        }
-        let shown = format!(
-            "#{} {}: {:?}",
-            i + 1,
-            String::from_utf8_lossy(name),
-            String::from_utf8_lossy(trim_ows(value))
-        );
-        let mut uses = Vec::new();
-        for (list, what) in [
-            (&config.username_headers, "username"),
-            (&config.uid_headers, "uid"),
-        ] {
-            if let Some(pos) = role_of(list, name) {
-                uses.push(if !first_line {
-                    format!("{what} header #{}: ignored, only the first value counts", pos + 1)
-                } else if trim_ows(value).is_empty() {
-                    format!("{what} header #{}: empty first value, skipped", pos + 1)
-                } else {
-                    format!("{what} header #{}: candidate (the first configured name with a non-empty first value wins)", pos + 1)
-                });
-            }
-        }
-        if role_of(&config.group_headers, name).is_some() {
-            uses.push(if trim_ows(value).is_empty() {
-                "group: empty value dropped".into()
-            } else {
-                "group".to_string()
-            });
-        }
-        for prefix in &config.extra_prefixes {
-            if let Some(l) = prefix.lower() {
-                if name.len() >= l.len() && name[..l.len()].eq_ignore_ascii_case(l) {
-                    uses.push(format!(
-                        "extra (prefix {:?}) key {:?}",
-                        prefix.as_str(),
-                        String::from_utf8_lossy(&decode_extra_key(&name[l.len()..]))
-                    ));
-                }
-            }
-        }
-        if uses.is_empty() {
-            uses.push("not an identity header".into());
-        }
-        lines.push(format!("{shown} -> {}", uses.join("; ")));
+fn not_utf8(header: &str) -> AuthError {
+    AuthError::new(
+        Reason::InvalidHeader,
+        format!("the value of header {header:?} is not valid UTF-8"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extra_keys_are_borrowed_unless_they_change() {
+        assert!(matches!(
+            extra_key(b"scopes"),
+            Some(Cow::Borrowed("scopes"))
+        ));
+        assert_eq!(extra_key(b"Scopes").as_deref(), Some("scopes"));
+        assert_eq!(extra_key(b"a%2Fb").as_deref(), Some("a/b"));
+        assert_eq!(extra_key(b"a%zz").as_deref(), Some("a%zz"));
+        assert_eq!(extra_key(b"%ff"), None);
     }
-    if lines.is_empty() {
-        lines.push("(no headers)".into());
-    }
-    lines
 }

@@ -31,17 +31,9 @@ use x509_parser::prelude::{FromDer, X509Certificate};
 
 use crate::config::AuthConfig;
 
-/// The rustls crypto provider selected by cargo features (`ring` by default, `aws-lc-rs` as
-/// the alternative) — the same one [`crate::verify::signature_algorithms`] uses.
+/// The crypto provider chain verification uses (see [`crate::crypto_provider`]), by value.
 pub fn crypto_provider() -> CryptoProvider {
-    #[cfg(feature = "aws-lc-rs")]
-    {
-        rustls::crypto::aws_lc_rs::default_provider()
-    }
-    #[cfg(all(feature = "ring", not(feature = "aws-lc-rs")))]
-    {
-        rustls::crypto::ring::default_provider()
-    }
+    (**crate::verify::crypto_provider()).clone()
 }
 
 /// Go's `RequestClientCert` as a rustls verifier: request a client certificate, accept any
@@ -73,8 +65,7 @@ impl RequestClientCertVerifier {
 /// was loaded, so this does not happen in practice, and a hint is never required.
 fn hint_subjects(config: &AuthConfig) -> Vec<DistinguishedName> {
     let bundles = config
-        .request_header()
-        .map(|rh| rh.ca())
+        .request_header_ca()
         .into_iter()
         .chain(config.client_ca());
     let mut subjects: Vec<Vec<u8>> = Vec::new();

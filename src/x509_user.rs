@@ -9,7 +9,7 @@ use x509_parser::der_parser::oid::Oid;
 use x509_parser::prelude::*;
 
 use crate::certinfo::{attribute_string, colon_hex, last_common_name, subject_strings};
-use crate::reason::{AuthError, Reason};
+use crate::error::{AuthError, Reason};
 use crate::user::UserInfo;
 
 /// The extra key Kubernetes sets for x509 users (1.32+).

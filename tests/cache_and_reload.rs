@@ -11,11 +11,10 @@ use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
 use common::pki::*;
-use frontproxy::cache::DecisionCache;
 use frontproxy::{
     AuthConfig, Authentication, Authenticator, AuthenticatorOptions, CaBundle, CacheOptions,
-    CertificateDer, ConfigSource, Decision, ManualClock, Reason, RequestHeaderOptions,
-    RequestHeaders, UnixTime,
+    CertificateDer, ConfigSource, Decision, Handshake, KubeAuthFlags, Limits, ManualClock, Reason,
+    RequestHeaderOptions, RequestHeaders, UnixTime,
 };
 
 const ALICE: [(&[u8], &[u8]); 2] = [(b"X-Remote-User", b"alice"), (b"X-Remote-Group", b"dev")];
@@ -51,6 +50,7 @@ fn authenticator(
             cache: Some(cache),
             clock: clock.clone(),
             reload_interval: StdDuration::from_secs(10),
+            ..AuthenticatorOptions::default()
         },
     )
 }
@@ -107,8 +107,14 @@ fn cache_hit_requires_every_certificate_of_the_chain_to_match() {
     let clock = Arc::new(ManualClock::new(at(pki.t0)));
     let auth = authenticator(config_for(&pki.root), &clock, CacheOptions::default());
     let good = ders(&[&pki.leaf, &pki.intermediate]);
-    assert!(is_alice(&auth.authenticate_chain(&good, &headers())));
-    let second = auth.authenticate_chain(&good, &headers());
+    assert!(is_alice(
+        &auth
+            .authenticate_chain(&good, Handshake::Full, &headers())
+            .into_owned()
+    ));
+    let second = auth
+        .authenticate_chain(&good, Handshake::Full, &headers())
+        .into_owned();
     assert!(second.from_cache && is_alice(&second));
 
     // Same leaf, a different (untrusted) intermediate with the same name and key: the digest
@@ -120,7 +126,9 @@ fn cache_hit_requires_every_certificate_of_the_chain_to_match() {
         &other_root,
     );
     let forged = vec![pki.leaf.der(), forged_intermediate.der()];
-    let r = auth.authenticate_chain(&forged, &headers());
+    let r = auth
+        .authenticate_chain(&forged, Handshake::Full, &headers())
+        .into_owned();
     assert!(
         !r.from_cache,
         "a chain differing in its intermediate must not hit"
@@ -134,14 +142,23 @@ fn cache_hit_requires_every_certificate_of_the_chain_to_match() {
         KeyKind::EcdsaP256.pooled(3),
         &pki.intermediate,
     );
-    let r = auth.authenticate_chain(&ders(&[&other_leaf, &pki.intermediate]), &headers());
+    let r = auth
+        .authenticate_chain(
+            &ders(&[&other_leaf, &pki.intermediate]),
+            Handshake::Full,
+            &headers(),
+        )
+        .into_owned();
     assert!(!r.from_cache && is_alice(&r));
 
     // An extra certificate appended changes the digest too.
-    let r = auth.authenticate_chain(
-        &ders(&[&pki.leaf, &pki.intermediate, &pki.root]),
-        &headers(),
-    );
+    let r = auth
+        .authenticate_chain(
+            &ders(&[&pki.leaf, &pki.intermediate, &pki.root]),
+            Handshake::Full,
+            &headers(),
+        )
+        .into_owned();
     assert!(!r.from_cache && is_alice(&r));
     let stats = auth.cache_stats();
     assert_eq!(stats.hits, 1);
@@ -155,14 +172,24 @@ fn cache_entries_do_not_survive_a_configuration_change() {
     let clock = Arc::new(ManualClock::new(at(pki.t0)));
     let auth = authenticator(config_for(&pki.root), &clock, CacheOptions::default());
     let chain = ders(&[&pki.leaf, &pki.intermediate]);
-    assert!(is_alice(&auth.authenticate_chain(&chain, &headers())));
-    assert!(auth.authenticate_chain(&chain, &headers()).from_cache);
+    assert!(is_alice(
+        &auth
+            .authenticate_chain(&chain, Handshake::Full, &headers())
+            .into_owned()
+    ));
+    assert!(
+        auth.authenticate_chain(&chain, Handshake::Full, &headers())
+            .into_owned()
+            .from_cache
+    );
 
     let other = self_signed(ca_spec("another-ca"), KeyKind::EcdsaP256.pooled(6));
     let new_config = config_for(&other);
     let new_generation = new_config.generation();
     auth.reload(new_config);
-    let r = auth.authenticate_chain(&chain, &headers());
+    let r = auth
+        .authenticate_chain(&chain, Handshake::Full, &headers())
+        .into_owned();
     assert!(!r.from_cache);
     assert_eq!(r.generation, new_generation);
     assert_eq!(reason(&r), Some(Reason::UnknownAuthority));
@@ -188,19 +215,27 @@ fn cached_positive_verdict_ends_at_the_earliest_not_after_on_the_path() {
         );
         let chain = ders(&[&pki.leaf, &pki.intermediate]);
         assert!(
-            is_alice(&auth.authenticate_chain(&chain, &headers())),
+            is_alice(
+                &auth
+                    .authenticate_chain(&chain, Handshake::Full, &headers())
+                    .into_owned()
+            ),
             "{name}"
         );
 
         clock.set(at(pki.t0 + Duration::seconds(1_000)));
-        let r = auth.authenticate_chain(&chain, &headers());
+        let r = auth
+            .authenticate_chain(&chain, Handshake::Full, &headers())
+            .into_owned();
         assert!(
             r.from_cache && is_alice(&r),
             "{name}: still valid at notAfter itself"
         );
 
         clock.set(at(pki.t0 + Duration::seconds(1_001)));
-        let r = auth.authenticate_chain(&chain, &headers());
+        let r = auth
+            .authenticate_chain(&chain, Handshake::Full, &headers())
+            .into_owned();
         assert!(
             !r.from_cache,
             "{name}: the entry must not outlive the earliest notAfter"
@@ -222,11 +257,18 @@ fn positive_ttl_bounds_an_entry_even_when_certificates_live_longer() {
         },
     );
     let chain = ders(&[&pki.leaf, &pki.intermediate]);
-    auth.authenticate_chain(&chain, &headers());
+    auth.authenticate_chain(&chain, Handshake::Full, &headers())
+        .into_owned();
     clock.advance(60);
-    assert!(auth.authenticate_chain(&chain, &headers()).from_cache);
+    assert!(
+        auth.authenticate_chain(&chain, Handshake::Full, &headers())
+            .into_owned()
+            .from_cache
+    );
     clock.advance(1);
-    let r = auth.authenticate_chain(&chain, &headers());
+    let r = auth
+        .authenticate_chain(&chain, Handshake::Full, &headers())
+        .into_owned();
     assert!(!r.from_cache && is_alice(&r));
 }
 
@@ -246,11 +288,17 @@ fn negative_verdicts_are_short_lived_and_never_outlive_a_time_dependent_reason()
     let auth = authenticator(config_for(&root), &clock, CacheOptions::default());
     let chain = vec![leaf.der()];
     assert_eq!(
-        reason(&auth.authenticate_chain(&chain, &headers())),
+        reason(
+            &auth
+                .authenticate_chain(&chain, Handshake::Full, &headers())
+                .into_owned()
+        ),
         Some(Reason::CertificateNotYetValid)
     );
     clock.set(at(t0 + Duration::seconds(30)));
-    let r = auth.authenticate_chain(&chain, &headers());
+    let r = auth
+        .authenticate_chain(&chain, Handshake::Full, &headers())
+        .into_owned();
     assert!(
         !r.from_cache && is_alice(&r),
         "a not-yet-valid rejection must not be served after notBefore"
@@ -273,15 +321,26 @@ fn negative_verdicts_are_short_lived_and_never_outlive_a_time_dependent_reason()
     );
     let chain = vec![stranger_leaf.der()];
     assert_eq!(
-        reason(&auth.authenticate_chain(&chain, &headers())),
+        reason(
+            &auth
+                .authenticate_chain(&chain, Handshake::Full, &headers())
+                .into_owned()
+        ),
         Some(Reason::UnknownAuthority)
     );
     clock.advance(5);
-    let r = auth.authenticate_chain(&chain, &headers());
+    let r = auth
+        .authenticate_chain(&chain, Handshake::Full, &headers())
+        .into_owned();
     assert!(r.from_cache);
     assert_eq!(reason(&r), Some(Reason::UnknownAuthority));
     clock.advance(1);
-    assert!(!auth.authenticate_chain(&chain, &headers()).from_cache);
+    assert!(
+        !auth
+            .authenticate_chain(&chain, Handshake::Full, &headers())
+            .into_owned()
+            .from_cache
+    );
 }
 
 #[test]
@@ -290,28 +349,38 @@ fn resumed_session_presenting_only_the_leaf_reuses_a_positive_verdict_only() {
     let clock = Arc::new(ManualClock::new(at(pki.t0)));
     let auth = authenticator(config_for(&pki.root), &clock, CacheOptions::default());
     let leaf_only = vec![pki.leaf.der()];
+    let chain_of = |handshake| {
+        auth.authenticate_chain(&leaf_only, handshake, &headers())
+            .into_owned()
+    };
 
-    // Never seen with its intermediate: the leaf alone cannot be verified.
+    // Never seen with its intermediate: the leaf alone cannot be verified, resumed or not.
     assert_eq!(
-        reason(&auth.authenticate_chain(&leaf_only, &headers())),
+        reason(&chain_of(Handshake::Full)),
+        Some(Reason::UnknownAuthority)
+    );
+    assert_eq!(
+        reason(&chain_of(Handshake::Resumed)),
         Some(Reason::UnknownAuthority)
     );
     // Verified once with the full chain ...
-    assert!(is_alice(&auth.authenticate_chain(
-        &ders(&[&pki.leaf, &pki.intermediate]),
-        &headers()
-    )));
-    // ... then the resumed session (leaf only) is accepted from the cache, although a negative
+    assert!(is_alice(
+        &auth
+            .authenticate_chain(
+                &ders(&[&pki.leaf, &pki.intermediate]),
+                Handshake::Full,
+                &headers()
+            )
+            .into_owned()
+    ));
+    // ... then a resumed session (leaf only) is accepted from the cache, although a negative
     // verdict for the leaf alone was cached before.
-    let r = auth.authenticate_chain(&leaf_only, &headers());
-    assert!(r.from_cache && is_alice(&r));
+    let r = chain_of(Handshake::Resumed);
+    assert!(r.from_cache && is_alice(&r), "{r:?}");
 
     // The leaf-only entry obeys the same window: past the earliest notAfter it is gone.
     clock.advance(100_001);
-    assert_ne!(
-        reason(&auth.authenticate_chain(&leaf_only, &headers())),
-        None
-    );
+    assert_ne!(reason(&chain_of(Handshake::Resumed)), None);
 
     // A negative verdict for a full chain is never reused for its leaf alone.
     let pki = timed_pki(100_000, 100_000, 100_000);
@@ -327,57 +396,50 @@ fn resumed_session_presenting_only_the_leaf_reuses_a_positive_verdict_only() {
         )
         .der(),
     ];
-    assert!(reason(&auth.authenticate_chain(&untrusted_chain, &headers())).is_some());
-    let r = auth.authenticate_chain(&leaf_only, &headers());
+    let untrusted = auth.authenticate_chain(&untrusted_chain, Handshake::Full, &headers());
+    assert!(untrusted.is_rejected());
+    let r = auth
+        .authenticate_chain(&[pki.leaf.der()], Handshake::Resumed, &headers())
+        .into_owned();
     assert!(!r.from_cache);
     assert_eq!(reason(&r), Some(Reason::UnknownAuthority));
 }
 
+/// Kubernetes takes intermediates only from the presented chain: a FULL handshake that presents
+/// the leaf alone is rejected when the intermediate is needed, whatever was seen before. Only a
+/// host that says the session was resumed gets the earlier verdict (parity gap 3 of issue 7).
 #[test]
-fn the_cache_is_bounded_in_entries_and_bytes_and_evicts() {
+fn a_fresh_handshake_presenting_only_the_leaf_never_borrows_an_earlier_verdict() {
     let pki = timed_pki(100_000, 100_000, 100_000);
-    let config = config_for(&pki.root);
-    let now = at(pki.t0);
-    let verdict = config.verify_peer(&ders(&[&pki.leaf, &pki.intermediate]), now);
-    let cache = DecisionCache::new(CacheOptions {
-        max_entries: 64,
-        shards: 4,
-        ..CacheOptions::default()
-    });
-    let single = vec![pki.leaf.der()];
-    for i in 0u64..5_000 {
-        let mut digest = [0u8; 32];
-        digest[..8].copy_from_slice(&i.to_le_bytes());
-        digest[24..].copy_from_slice(&i.wrapping_mul(0x9E37_79B9_7F4A_7C15).to_le_bytes());
-        cache.insert(
-            &single,
-            frontproxy::ChainDigest(digest),
-            &verdict,
-            now.as_secs() as i64,
-        );
+    let clock = Arc::new(ManualClock::new(at(pki.t0)));
+    let auth = authenticator(config_for(&pki.root), &clock, CacheOptions::default());
+    let full = ders(&[&pki.leaf, &pki.intermediate]);
+    let leaf_only = vec![pki.leaf.der()];
+    // The verdict-cache path.
+    assert!(is_alice(
+        &auth
+            .authenticate_chain(&full, Handshake::Full, &headers())
+            .into_owned()
+    ));
+    for _ in 0..2 {
+        let r = auth
+            .authenticate_chain(&leaf_only, Handshake::Full, &headers())
+            .into_owned();
+        assert_eq!(reason(&r), Some(Reason::UnknownAuthority), "{r:?}");
     }
-    let stats = cache.stats();
-    assert!(stats.entries <= 64, "{stats:?}");
-    assert!(stats.evictions >= 5_000 - 64, "{stats:?}");
-
-    let by_bytes = DecisionCache::new(CacheOptions {
-        max_bytes: 16 * 1024,
-        shards: 1,
-        ..CacheOptions::default()
-    });
-    for i in 0u64..5_000 {
-        let mut digest = [7u8; 32];
-        digest[..8].copy_from_slice(&i.to_le_bytes());
-        by_bytes.insert(
-            &single,
-            frontproxy::ChainDigest(digest),
-            &verdict,
-            now.as_secs() as i64,
-        );
-    }
-    let stats = by_bytes.stats();
-    assert!(stats.bytes <= 16 * 1024, "{stats:?}");
-    assert!(stats.entries > 0 && stats.evictions > 0, "{stats:?}");
+    // The per-connection path: the same rule.
+    let mut fresh = auth.verify_peer(&leaf_only, Handshake::Full);
+    let r = auth.authenticate(&mut fresh, &headers()).into_owned();
+    assert_eq!(reason(&r), Some(Reason::UnknownAuthority), "{r:?}");
+    let mut resumed = auth.verify_peer(&leaf_only, Handshake::Resumed);
+    let r = auth.authenticate(&mut resumed, &headers()).into_owned();
+    assert!(is_alice(&r), "{r:?}");
+    // A resumed handle renews through the same rule after a reload: the new generation has
+    // no verdict for the leaf with its intermediate, so it fails closed (the host closes the
+    // connection; the client's next full handshake presents the whole chain).
+    auth.reload(config_for(&pki.root));
+    let r = auth.authenticate(&mut resumed, &headers()).into_owned();
+    assert_eq!(reason(&r), Some(Reason::UnknownAuthority), "{r:?}");
 }
 
 #[test]
@@ -385,11 +447,15 @@ fn per_connection_handle_renews_on_reload_and_expires_with_its_path() {
     let pki = timed_pki(100_000, 1_000, 100_000);
     let clock = Arc::new(ManualClock::new(at(pki.t0)));
     let auth = authenticator(config_for(&pki.root), &clock, CacheOptions::default());
-    let mut peer = auth.verify_peer(&ders(&[&pki.leaf, &pki.intermediate]));
-    assert!(is_alice(&auth.authenticate(&mut peer, &headers())));
+    let mut peer = auth.verify_peer(&ders(&[&pki.leaf, &pki.intermediate]), Handshake::Full);
+    assert!(is_alice(
+        &auth.authenticate(&mut peer, &headers()).into_owned()
+    ));
     let verified_at = peer.verified_at();
     clock.advance(10);
-    assert!(is_alice(&auth.authenticate(&mut peer, &headers())));
+    assert!(is_alice(
+        &auth.authenticate(&mut peer, &headers()).into_owned()
+    ));
     assert_eq!(
         peer.verified_at(),
         verified_at,
@@ -399,25 +465,29 @@ fn per_connection_handle_renews_on_reload_and_expires_with_its_path() {
     // Past the intermediate's notAfter the handle is verified again and fails.
     clock.set(at(pki.t0 + Duration::seconds(1_001)));
     assert_eq!(
-        reason(&auth.authenticate(&mut peer, &headers())),
+        reason(&auth.authenticate(&mut peer, &headers()).into_owned()),
         Some(Reason::CertificateExpired)
     );
 
     // A reload to a CA that does not trust the chain: the old handle must not keep trusting it.
     clock.set(at(pki.t0));
-    let mut peer = auth.verify_peer(&ders(&[&pki.leaf, &pki.intermediate]));
-    assert!(is_alice(&auth.authenticate(&mut peer, &headers())));
+    let mut peer = auth.verify_peer(&ders(&[&pki.leaf, &pki.intermediate]), Handshake::Full);
+    assert!(is_alice(
+        &auth.authenticate(&mut peer, &headers()).into_owned()
+    ));
     auth.reload(config_for(&self_signed(
         ca_spec("new-ca"),
         KeyKind::EcdsaP256.pooled(6),
     )));
     assert_eq!(
-        reason(&auth.authenticate(&mut peer, &headers())),
+        reason(&auth.authenticate(&mut peer, &headers()).into_owned()),
         Some(Reason::UnknownAuthority)
     );
     // And back: the handle follows the configuration again.
     auth.reload(config_for(&pki.root));
-    assert!(is_alice(&auth.authenticate(&mut peer, &headers())));
+    assert!(is_alice(
+        &auth.authenticate(&mut peer, &headers()).into_owned()
+    ));
 }
 
 #[test]
@@ -437,13 +507,14 @@ fn reload_under_load_every_decision_matches_the_configuration_that_made_it() {
             let (auth, chain, stop, checked) =
                 (auth.clone(), chain.clone(), stop.clone(), checked.clone());
             std::thread::spawn(move || {
-                let mut peer = auth.verify_peer(&chain);
+                let mut peer = auth.verify_peer(&chain, Handshake::Full);
                 let h = headers();
                 while !stop.load(Ordering::Relaxed) {
                     let r = if w == 0 {
-                        auth.authenticate(&mut peer, &h)
+                        auth.authenticate(&mut peer, &h).into_owned()
                     } else {
-                        auth.authenticate_chain(&chain, &h)
+                        auth.authenticate_chain(&chain, Handshake::Full, &h)
+                            .into_owned()
                     };
                     if r.generation == g_trust {
                         assert!(
@@ -520,11 +591,16 @@ fn file_source_reloads_on_content_change_through_a_symlink_swap_and_keeps_the_la
             cache: Some(CacheOptions::default()),
             clock: clock.clone(),
             reload_interval: StdDuration::from_secs(10),
+            ..AuthenticatorOptions::default()
         },
     )
     .unwrap();
     let chain = ders(&[&pki.leaf, &pki.intermediate]);
-    assert!(is_alice(&auth.authenticate_chain(&chain, &headers())));
+    assert!(is_alice(
+        &auth
+            .authenticate_chain(&chain, Handshake::Full, &headers())
+            .into_owned()
+    ));
     let g1 = auth.config().generation();
 
     // Same content rewritten (a new mtime): no reload.
@@ -536,11 +612,17 @@ fn file_source_reloads_on_content_change_through_a_symlink_swap_and_keeps_the_la
     kubelet_write(dir.path(), 3, &configmap_json(&other.pem));
     clock.advance(5);
     assert!(
-        is_alice(&auth.authenticate_chain(&chain, &headers())),
+        is_alice(
+            &auth
+                .authenticate_chain(&chain, Handshake::Full, &headers())
+                .into_owned()
+        ),
         "checked at most every 10 s"
     );
     clock.advance(6);
-    let r = auth.authenticate_chain(&chain, &headers());
+    let r = auth
+        .authenticate_chain(&chain, Handshake::Full, &headers())
+        .into_owned();
     assert_eq!(
         reason(&r),
         Some(Reason::UnknownAuthority),
@@ -564,7 +646,11 @@ fn file_source_reloads_on_content_change_through_a_symlink_swap_and_keeps_the_la
     assert_eq!(auth.config().generation(), g2);
     assert_eq!(auth.reload_status().last_error, Some(err));
     assert_eq!(
-        reason(&auth.authenticate_chain(&chain, &headers())),
+        reason(
+            &auth
+                .authenticate_chain(&chain, Handshake::Full, &headers())
+                .into_owned()
+        ),
         Some(Reason::UnknownAuthority)
     );
 
@@ -579,7 +665,11 @@ fn file_source_reloads_on_content_change_through_a_symlink_swap_and_keeps_the_la
     kubelet_write(dir.path(), 6, &configmap_json(&pki.root.pem));
     assert_eq!(auth.check_source(), Ok(true));
     assert_eq!(auth.reload_status().last_error, None);
-    assert!(is_alice(&auth.authenticate_chain(&chain, &headers())));
+    assert!(is_alice(
+        &auth
+            .authenticate_chain(&chain, Handshake::Full, &headers())
+            .into_owned()
+    ));
 }
 
 #[test]
@@ -588,7 +678,7 @@ fn file_source_with_flags_watches_the_ca_files() {
     let other = self_signed(ca_spec("other-ca"), KeyKind::EcdsaP256.pooled(6));
     let dir = PkiDir::new();
     let ca_path = dir.write("front-proxy-ca.crt", &pki.root.pem);
-    let flags = frontproxy::flags::KubeAuthFlags::parse(&[format!(
+    let flags = KubeAuthFlags::parse(&[format!(
         "--requestheader-client-ca-file={}",
         ca_path.display()
     )])
@@ -597,7 +687,11 @@ fn file_source_with_flags_watches_the_ca_files() {
         Authenticator::from_source(ConfigSource::Flags(flags), AuthenticatorOptions::default())
             .unwrap();
     let chain = ders(&[&pki.leaf, &pki.intermediate]);
-    assert!(is_alice(&auth.authenticate_chain(&chain, &headers())));
+    assert!(is_alice(
+        &auth
+            .authenticate_chain(&chain, Handshake::Full, &headers())
+            .into_owned()
+    ));
     std::fs::write(&ca_path, "").unwrap();
     assert!(auth
         .check_source()
@@ -605,13 +699,21 @@ fn file_source_with_flags_watches_the_ca_files() {
         .to_string()
         .contains("--requestheader-client-ca-file"));
     assert!(
-        is_alice(&auth.authenticate_chain(&chain, &headers())),
+        is_alice(
+            &auth
+                .authenticate_chain(&chain, Handshake::Full, &headers())
+                .into_owned()
+        ),
         "empty file: last good config stays"
     );
     std::fs::write(&ca_path, &other.pem).unwrap();
     assert_eq!(auth.check_source(), Ok(true));
     assert_eq!(
-        reason(&auth.authenticate_chain(&chain, &headers())),
+        reason(
+            &auth
+                .authenticate_chain(&chain, Handshake::Full, &headers())
+                .into_owned()
+        ),
         Some(Reason::UnknownAuthority)
     );
 }
@@ -654,11 +756,7 @@ fn replace_source_switches_the_watched_files_and_stop_watching_ends_watching() {
     let first = dir.write("first.crt", &pki.root.pem);
     let second = dir.write("second.crt", &other.pem);
     let flags = |p: &Path| {
-        frontproxy::flags::KubeAuthFlags::parse(&[format!(
-            "--requestheader-client-ca-file={}",
-            p.display()
-        )])
-        .unwrap()
+        KubeAuthFlags::parse(&[format!("--requestheader-client-ca-file={}", p.display())]).unwrap()
     };
     let auth = Authenticator::from_source(
         ConfigSource::Flags(flags(&first)),
@@ -666,12 +764,20 @@ fn replace_source_switches_the_watched_files_and_stop_watching_ends_watching() {
     )
     .unwrap();
     let chain = ders(&[&pki.leaf, &pki.intermediate]);
-    assert!(is_alice(&auth.authenticate_chain(&chain, &headers())));
+    assert!(is_alice(
+        &auth
+            .authenticate_chain(&chain, Handshake::Full, &headers())
+            .into_owned()
+    ));
 
     auth.replace_source(ConfigSource::Flags(flags(&second)))
         .unwrap();
     assert_eq!(
-        reason(&auth.authenticate_chain(&chain, &headers())),
+        reason(
+            &auth
+                .authenticate_chain(&chain, Handshake::Full, &headers())
+                .into_owned()
+        ),
         Some(Reason::UnknownAuthority)
     );
     // The old file is not watched any more: changing it does nothing...
@@ -680,7 +786,11 @@ fn replace_source_switches_the_watched_files_and_stop_watching_ends_watching() {
     // ...the new one is.
     std::fs::write(&second, &pki.root.pem).unwrap();
     assert_eq!(auth.check_source(), Ok(true));
-    assert!(is_alice(&auth.authenticate_chain(&chain, &headers())));
+    assert!(is_alice(
+        &auth
+            .authenticate_chain(&chain, Handshake::Full, &headers())
+            .into_owned()
+    ));
 
     // A failing replacement changes nothing.
     let missing = dir.path().join("missing.crt");
@@ -688,12 +798,20 @@ fn replace_source_switches_the_watched_files_and_stop_watching_ends_watching() {
         .replace_source(ConfigSource::Flags(flags(&missing)))
         .unwrap_err();
     assert_eq!(err.source, "--requestheader-client-ca-file", "{err}");
-    assert!(is_alice(&auth.authenticate_chain(&chain, &headers())));
+    assert!(is_alice(
+        &auth
+            .authenticate_chain(&chain, Handshake::Full, &headers())
+            .into_owned()
+    ));
 
     auth.stop_watching();
     std::fs::write(&second, &other.pem).unwrap();
     assert_eq!(auth.check_source(), Ok(false));
-    assert!(is_alice(&auth.authenticate_chain(&chain, &headers())));
+    assert!(is_alice(
+        &auth
+            .authenticate_chain(&chain, Handshake::Full, &headers())
+            .into_owned()
+    ));
 }
 
 #[test]
@@ -708,13 +826,12 @@ fn configuration_files_are_read_with_a_bound() {
     let dir = PkiDir::new();
     let big = dir.write(
         "big.crt",
-        vec![b'A'; (frontproxy::config::MAX_CONFIG_FILE_BYTES + 1) as usize],
+        vec![b'A'; Limits::DEFAULT.max_document_bytes + 1],
     );
-    let err =
-        frontproxy::flags::KubeAuthFlags::parse(&[format!("--client-ca-file={}", big.display())])
-            .unwrap()
-            .to_config()
-            .unwrap_err();
+    let err = KubeAuthFlags::parse(&[format!("--client-ca-file={}", big.display())])
+        .unwrap()
+        .to_config()
+        .unwrap_err();
     assert_eq!(err.source, "--client-ca-file");
     assert!(err.message.contains("larger than"), "{err}");
 }

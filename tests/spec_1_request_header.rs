@@ -11,10 +11,10 @@ use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use common::pki::*;
-use frontproxy::identity::decode_extra_key;
+use frontproxy::decode_extra_key;
 use frontproxy::{
     AuthConfig, Authentication, AuthenticatorKind, CaBundle, CertificateDer, Decision, Limits,
-    PeerVerification, RequestHeaderOptions, RequestHeaders, UnixTime, UserInfo,
+    Peer, RequestHeaderOptions, RequestHeaders, UnixTime, UserInfo,
 };
 use http::{HeaderMap, HeaderName, HeaderValue};
 use proptest::prelude::*;
@@ -1809,8 +1809,8 @@ fn rule_12_decode_extra_key_table() {
 struct PropFixture {
     rh_only: AuthConfig,
     rh_and_client: AuthConfig,
-    trusted: PeerVerification,
-    untrusted: Vec<(&'static str, PeerVerification, PeerVerification)>,
+    trusted: Peer,
+    untrusted: Vec<(&'static str, Peer, Peer)>,
 }
 
 fn prop_fixture() -> &'static PropFixture {
@@ -1917,7 +1917,7 @@ fn comparable(d: &Decision) -> String {
             }
         }
         Decision::Rejected(e) => return format!("rejected: {}", e.reason.code()),
-        Decision::Anonymous { .. } => {}
+        _ => {}
     }
     format!("{d:?}")
 }
@@ -1959,6 +1959,7 @@ proptest! {
                     matches!(e.reason.code(), "invalid_header" | "headers_too_large"),
                     "unexpected rejection {:?}", e
                 ),
+                other => prop_assert!(false, "unknown decision {:?}", other),
             }
         }
     }

@@ -9,7 +9,7 @@ mod common;
 use std::sync::OnceLock;
 
 use common::pki::*;
-use frontproxy::configmap::{config_from_configmap, ConfigMapData};
+use frontproxy::{config_from_configmap, ConfigMapData};
 use frontproxy::{
     AuthConfig, Authentication, AuthenticatorKind, CertificateDer, ConfigError, Decision,
     RequestHeaders, UnixTime,
@@ -402,7 +402,13 @@ fn rule_02_ca_keys_table() {
     // Only client-ca-file: no request-header authenticator; spoofed headers from the client
     // CA's certificate give the certificate's user, a front-proxy chain is an x509 error.
     let only_client = load_json(&[client.clone(), users.clone()]).unwrap();
-    assert!(only_client.request_header().is_none());
+    assert!(only_client.request_header_ca().is_none());
+    assert!(
+        only_client
+            .request_header()
+            .is_some_and(|rh| rh.ca().is_none() && rh.username_headers().eq(["X-Remote-User"])),
+        "the lists are kept (for clearing) without a CA"
+    );
     let got = authenticate(
         &only_client,
         &p.client,
@@ -431,8 +437,10 @@ fn rule_02_ca_keys_table() {
         Some("alice")
     );
 
-    // Neither: an error.
+    // Neither: an error (a deliberate difference: Kubernetes would serve system:anonymous),
+    // and the message says why.
     let err = load_json(&[users.clone()]).expect_err("no CA key at all");
+    assert!(err.to_string().contains("system:anonymous"), "{err}");
     assert!(err.to_string().contains("client-ca-file"), "{err}");
     let err = load_yaml(&[users]).expect_err("no CA key at all (YAML)");
     assert!(
@@ -1023,4 +1031,65 @@ fn rule_02_configmap_data_exposes_keys_as_read() {
     assert_eq!(parsed.group_headers, strings(&["X-Remote-Group"]));
     assert_eq!(parsed.extra_headers_prefix, strings(&["X-Remote-Extra-"]));
     assert_eq!(parsed.allowed_names, strings(&["front-proxy-client"]));
+}
+
+/// §1.9 rule 32 with §2: a ConfigMap with `client-ca-file` and custom request-header lists
+/// but no `requestheader-client-ca-file`. Kubernetes still builds the request-header
+/// configuration from the lists (only its CA is missing), so `WithAuthentication` clears the
+/// configured names and prefixes on every success — an x509 success included, and on
+/// anonymous requests. A client-sent `X-Custom-User` must never reach the backend.
+#[test]
+fn rule_32_custom_lists_without_a_requestheader_ca_are_still_cleared() {
+    let p = pki();
+    let doc = [
+        ("client-ca-file", s(&p.client.root.pem)),
+        ("requestheader-username-headers", s(r#"["X-Custom-User"]"#)),
+        (
+            "requestheader-uid-headers",
+            s(r#"["X-Remote-Uid","X-Custom-Uid"]"#),
+        ),
+        ("requestheader-group-headers", s(r#"["X-Custom-Group"]"#)),
+        (
+            "requestheader-extra-headers-prefix",
+            s(r#"["X-Custom-Extra-"]"#),
+        ),
+    ];
+    for config in [load_json(&doc).unwrap(), load_yaml(&doc).unwrap()] {
+        let spoofed = [
+            ("X-Custom-User", "system:admin"),
+            ("X-Custom-Uid", "0"),
+            ("X-Custom-Group", "system:masters"),
+            ("X-Custom-Extra-Scopes", "all"),
+            ("X-Unrelated", "kept"),
+        ];
+        let expected = [
+            "X-Custom-User",
+            "X-Custom-Uid",
+            "X-Custom-Group",
+            "X-Custom-Extra-Scopes",
+        ];
+        // An x509 success clears them ...
+        let got = authenticate(&config, &p.client, &spoofed);
+        assert!(
+            matches!(&got.decision, Decision::Authenticated { authenticator: AuthenticatorKind::X509, user } if user.name == "alice-cert"),
+            "{got:?}"
+        );
+        assert_eq!(got.clear_headers, expected, "{got:?}");
+        // ... and so does an anonymous request (no certificate).
+        let pairs: Vec<(&[u8], &[u8])> = spoofed
+            .iter()
+            .map(|(n, v)| (n.as_bytes(), v.as_bytes()))
+            .collect();
+        let anonymous =
+            config.authenticate_request(&[], &RequestHeaders::from_pairs(&pairs), UnixTime::now());
+        assert!(
+            matches!(anonymous.decision, Decision::Anonymous { .. }),
+            "{anonymous:?}"
+        );
+        assert_eq!(anonymous.clear_headers, expected, "{anonymous:?}");
+        for name in expected {
+            assert!(config.clear_spec().matches(name.as_bytes()), "{name}");
+        }
+        assert!(!config.clear_spec().matches(b"X-Unrelated"));
+    }
 }

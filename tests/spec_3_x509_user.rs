@@ -258,9 +258,11 @@ fn spec_3_2_common_name_user_conversion() {
 fn spec_3_2_r7_no_organization_gives_empty_groups_before_the_adder() {
     let ca = self_signed(ca_spec("client-ca"), KeyKind::EcdsaP256.pooled(0));
     let leaf = ca.issue(client_leaf_spec("carol"), KeyKind::EcdsaP256.pooled(1));
-    let user = frontproxy::x509_user::user_from_certificate(&leaf.cert_der)
-        .expect("conversion succeeds")
-        .expect("a CN gives an opinion");
+    let peer = client_ca_config(&ca).verify_peer(&chain(&[&leaf]), UnixTime::now());
+    let frontproxy::ClientCertVerdict::Verified(_, Some(user)) = peer.verdicts().client_cert()
+    else {
+        panic!("a CN gives an opinion: {:?}", peer.verdicts().client_cert());
+    };
     assert_eq!(user.name, "carol");
     assert!(user.groups.is_empty(), "groups: {:?}", user.groups);
     let json = serde_json::to_value(&user).unwrap();

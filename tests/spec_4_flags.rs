@@ -11,8 +11,8 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use common::pki::*;
-use frontproxy::configmap::config_from_configmap;
-use frontproxy::flags::KubeAuthFlags;
+use frontproxy::config_from_configmap;
+use frontproxy::KubeAuthFlags;
 use frontproxy::{
     AuthConfig, Authentication, AuthenticatorKind, CaBundle, CertificateDer, ConfigError, Decision,
     RequestHeaderOptions, RequestHeaders, UnixTime,

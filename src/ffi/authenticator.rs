@@ -6,23 +6,18 @@
 
 use std::ffi::c_char;
 
-use parking_lot::Mutex;
-
+use super::boundary::{
+    free_handle, from_mut, from_ref, guard, guard_value, into_handle, out_ptr, write_out,
+};
 use super::decision::frontproxy_decision;
 use super::error::{frontproxy_error, guard_with_error};
-use super::input::{
-    frontproxy_bytes, frontproxy_header, read_chain, read_flag_args, read_headers, slice,
-};
+use super::input::{read_chain, read_flag_args, read_headers, slice};
+use super::message::render;
 use super::options::frontproxy_options;
-use super::peer::{frontproxy_peer, PeerState};
-use super::result::{frontproxy_result, render};
-use super::{free_handle, from_mut, from_ref, guard, guard_value, into_handle, out_ptr, write_out};
-use crate::configmap::{config_from_configmap, MAX_CONFIGMAP_BYTES};
-use crate::flags::KubeAuthFlags;
-use crate::{
-    AuthConfig, AuthError, Authentication, Authenticator, ConfigError, ConfigSource, Decision,
-    Limits, RequestHeaders,
-};
+use super::peer::frontproxy_peer;
+use super::result::frontproxy_result;
+use super::types::{frontproxy_bytes, frontproxy_header};
+use crate::{Authenticator, ConfigError, ConfigSource, Handshake, KubeAuthFlags, RequestHeaders};
 
 /// Longest ConfigMap file path accepted (Linux's PATH_MAX).
 const MAX_PATH_BYTES: usize = 4096;
@@ -32,82 +27,17 @@ const MAX_PATH_BYTES: usize = 4096;
 /// every other call on it has returned.
 pub struct frontproxy_authenticator {
     inner: Authenticator,
-    /// The last reload through the C API that failed, with the core's reload counters at that
-    /// moment (a later reload or source check, good or bad, supersedes it).
-    last_error: Mutex<Option<RecordedError>>,
-}
-
-struct RecordedError {
-    message: String,
-    reloads: u64,
-    failures: u64,
-}
-
-impl frontproxy_authenticator {
-    fn new(inner: Authenticator) -> Self {
-        frontproxy_authenticator {
-            inner,
-            last_error: Mutex::new(None),
-        }
-    }
-
-    fn record_failure(&self, error: &frontproxy_error) {
-        let status = self.inner.reload_status();
-        *self.last_error.lock() = Some(RecordedError {
-            message: error.detailed_message(),
-            reloads: status.reloads,
-            failures: status.failures,
-        });
-    }
-
-    /// The most recent configuration failure still in force: a failed C reload, or a failed
-    /// check of the file source (on demand or on the request path).
-    fn last_error_message(&self) -> String {
-        let status = self.inner.reload_status();
-        let recorded = self.last_error.lock();
-        match &*recorded {
-            Some(r) if r.reloads == status.reloads && r.failures == status.failures => {
-                r.message.clone()
-            }
-            _ => status.last_error.map(|e| e.to_string()).unwrap_or_default(),
-        }
-    }
-
-    /// Swaps in a configuration built by `load`, or records why it failed.
-    fn reload_with(
-        &self,
-        load: impl FnOnce() -> Result<AuthConfig, frontproxy_error>,
-    ) -> Result<(), frontproxy_error> {
-        match load() {
-            Ok(config) => {
-                self.inner.reload(config);
-                Ok(())
-            }
-            Err(e) => {
-                self.record_failure(&e);
-                Err(e)
-            }
-        }
-    }
-
-    /// The bounds in force now, and the generation a boundary rejection is attributed to.
-    fn bounds(&self) -> (Limits, u64) {
-        let config = self.inner.config();
-        (*config.limits(), config.generation())
-    }
 }
 
 fn config_error(e: ConfigError) -> frontproxy_error {
     frontproxy_error::config(&e)
 }
 
-/// A rejection decided at the boundary (inputs out of bounds), as the core would give it.
-fn rejected(e: AuthError, generation: u64) -> Authentication {
-    Authentication {
-        decision: Decision::Rejected(e),
-        clear_headers: crate::HeaderNames::default(),
-        from_cache: false,
-        generation,
+fn handshake(resumed: bool) -> Handshake {
+    if resumed {
+        Handshake::Resumed
+    } else {
+        Handshake::Full
     }
 }
 
@@ -123,7 +53,7 @@ unsafe fn options_or_default(options: *const frontproxy_options) -> crate::Authe
     }
 }
 
-/// Parses flag arguments into a configuration source.
+/// Parses flag arguments, bounded by the default limits.
 ///
 /// # Safety
 /// As `read_flag_args`.
@@ -132,25 +62,24 @@ unsafe fn parse_flags(
     args_len: usize,
 ) -> Result<KubeAuthFlags, frontproxy_error> {
     // SAFETY: forwarded from the caller.
-    let args = unsafe { read_flag_args(args, args_len) }?;
+    let args = unsafe { read_flag_args(args, args_len, &crate::Limits::DEFAULT) }?;
     KubeAuthFlags::parse(&args).map_err(config_error)
 }
 
-/// Reads and parses a ConfigMap document.
+/// A ConfigMap document as a source, bounded by the default limits before it is copied.
 ///
 /// # Safety
 /// `doc` points to `doc_len` bytes (or is NULL with length 0).
-unsafe fn parse_configmap(doc: *const u8, doc_len: usize) -> Result<AuthConfig, frontproxy_error> {
-    if doc_len > MAX_CONFIGMAP_BYTES {
-        return Err(frontproxy_error::new(
-            frontproxy_result::ConfigInvalid,
-            "configmap",
-            format!("the document has {doc_len} bytes; at most {MAX_CONFIGMAP_BYTES} are accepted"),
-        ));
-    }
+unsafe fn configmap_document(
+    doc: *const u8,
+    doc_len: usize,
+) -> Result<ConfigSource, frontproxy_error> {
+    crate::Limits::DEFAULT
+        .check_document(doc_len, "configmap")
+        .map_err(config_error)?;
     // SAFETY: the caller guarantees doc_len bytes at doc; bounded above.
     let doc = unsafe { slice(doc, doc_len) }.map_err(frontproxy_error::plain)?;
-    config_from_configmap(doc).map_err(config_error)
+    Ok(ConfigSource::ConfigMapDocument(doc.to_vec()))
 }
 
 /// Stores a new authenticator through a checked out-pointer.
@@ -159,7 +88,7 @@ unsafe fn parse_configmap(doc: *const u8, doc_len: usize) -> Result<AuthConfig, 
 /// `out` came from `out_ptr` and is writable.
 unsafe fn give_authenticator(inner: Authenticator, out: *mut *mut frontproxy_authenticator) {
     // SAFETY: forwarded from the caller.
-    unsafe { write_out(out, into_handle(frontproxy_authenticator::new(inner))) }
+    unsafe { write_out(out, into_handle(frontproxy_authenticator { inner })) }
 }
 
 /// Creates an authenticator from kube-apiserver-style flags, given like argv: each element
@@ -212,11 +141,12 @@ pub unsafe extern "C" fn frontproxy_authenticator_new_from_configmap(
     let body = || {
         let out = out_ptr(authenticator_out).map_err(frontproxy_error::plain)?;
         // SAFETY: the caller guarantees doc_len bytes at doc.
-        let config = unsafe { parse_configmap(doc, doc_len) }?;
+        let source = unsafe { configmap_document(doc, doc_len) }?;
         // SAFETY: options is NULL or a live options object.
         let options = unsafe { options_or_default(options) };
+        let inner = Authenticator::from_source(source, options).map_err(config_error)?;
         // SAFETY: `out` is checked and writable.
-        unsafe { give_authenticator(Authenticator::with_options(config, options), out) };
+        unsafe { give_authenticator(inner, out) };
         Ok(())
     };
     // SAFETY: error_out is NULL or writable (caller's contract).
@@ -293,16 +223,13 @@ pub unsafe extern "C" fn frontproxy_authenticator_reload_flags(
         // SAFETY: `authenticator` is NULL or a live authenticator.
         let auth = unsafe { from_ref(authenticator) }.map_err(frontproxy_error::plain)?;
         // SAFETY: the caller guarantees args_len elements at args.
-        let flags = unsafe { parse_flags(args, args_len) };
-        let result = flags.and_then(|flags| {
+        let flags = unsafe { parse_flags(args, args_len) }.inspect_err(|e| {
             auth.inner
-                .replace_source(ConfigSource::Flags(flags))
-                .map_err(config_error)
-        });
-        if let Err(e) = &result {
-            auth.record_failure(e);
-        }
-        result
+                .record_failed_reload(&ConfigError::new(e.source.clone(), e.message.clone()))
+        })?;
+        auth.inner
+            .replace_source(ConfigSource::Flags(flags))
+            .map_err(config_error)
     };
     // SAFETY: error_out is NULL or writable (caller's contract).
     unsafe { guard_with_error(error_out, body) }
@@ -322,9 +249,11 @@ pub unsafe extern "C" fn frontproxy_authenticator_reload_configmap(
         // SAFETY: `authenticator` is NULL or a live authenticator.
         let auth = unsafe { from_ref(authenticator) }.map_err(frontproxy_error::plain)?;
         // SAFETY: the caller guarantees doc_len bytes at doc.
-        auth.reload_with(|| unsafe { parse_configmap(doc, doc_len) })?;
-        auth.inner.stop_watching();
-        Ok(())
+        let source = unsafe { configmap_document(doc, doc_len) }.inspect_err(|e| {
+            auth.inner
+                .record_failed_reload(&ConfigError::new(e.source.clone(), e.message.clone()))
+        })?;
+        auth.inner.replace_source(source).map_err(config_error)
     };
     // SAFETY: error_out is NULL or writable (caller's contract).
     unsafe { guard_with_error(error_out, body) }
@@ -371,7 +300,14 @@ pub unsafe extern "C" fn frontproxy_authenticator_last_error(
         // SAFETY: `authenticator` is NULL or a live authenticator.
         let auth = unsafe { from_ref(authenticator) }?;
         // SAFETY: the caller passes a buffer of buf_len bytes (or NULL) and a size_t pointer.
-        unsafe { render(&auth.last_error_message(), buf, buf_len, out_len) }
+        let message = auth
+            .inner
+            .reload_status()
+            .last_error
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        // SAFETY: the caller passes a buffer of buf_len bytes (or NULL) and a size_t pointer.
+        unsafe { render(&message, buf, buf_len, out_len) }
     })
 }
 
@@ -420,26 +356,31 @@ pub unsafe extern "C" fn frontproxy_authenticator_cache_stats(
 /// Verifies a connection's client chain (`certs_len` DER certificates, leaf first, as the TLS
 /// layer presents them; 0 for no client certificate) and stores a new peer handle in
 /// `*peer_out`: keep it with the connection and pass it to
-/// `frontproxy_authenticator_authenticate` for each request. A chain that fails is not an
-/// error: its requests get rejected decisions. The certificates are copied.
+/// `frontproxy_authenticator_authenticate` for each request. `resumed` says whether the TLS
+/// session was resumed (nginx: `SSL_session_reused`): only then may a lone leaf reuse a
+/// verdict reached earlier with its intermediates; a full handshake's chain is verified as
+/// presented. A chain that fails is not an error: its requests get rejected decisions. The
+/// certificates are copied.
 #[no_mangle]
 pub unsafe extern "C" fn frontproxy_authenticator_verify_peer(
     authenticator: *const frontproxy_authenticator,
     certs: *const frontproxy_bytes,
     certs_len: usize,
+    resumed: bool,
     peer_out: *mut *mut frontproxy_peer,
 ) -> frontproxy_result {
     guard(|| {
         let out = out_ptr(peer_out)?;
         // SAFETY: `authenticator` is NULL or a live authenticator.
         let auth = unsafe { from_ref(authenticator) }?;
+        let call = auth.inner.snapshot();
         // SAFETY: the caller guarantees certs_len elements at certs, each with its bytes.
-        let state = match unsafe { read_chain(certs, certs_len, &auth.bounds().0) }? {
-            Ok(chain) => PeerState::Verified(auth.inner.verify_peer(&chain)),
-            Err(e) => PeerState::OutOfBounds(e),
+        let inner = match unsafe { read_chain(certs, certs_len, call.limits()) }? {
+            Ok(chain) => call.verify_peer(&chain, handshake(resumed)),
+            Err(e) => call.refused_peer(e),
         };
         // SAFETY: `out` is checked and writable.
-        unsafe { write_out(out, into_handle(frontproxy_peer { state })) };
+        unsafe { write_out(out, into_handle(frontproxy_peer { inner })) };
         Ok(())
     })
 }
@@ -464,39 +405,32 @@ pub unsafe extern "C" fn frontproxy_authenticator_authenticate(
         let auth = unsafe { from_ref(authenticator) }?;
         // SAFETY: `peer` is NULL or a live peer used by this thread only.
         let peer = unsafe { from_mut(peer) }?;
-        let (limits, generation) = auth.bounds();
+        let call = auth.inner.snapshot();
         // SAFETY: the caller guarantees headers_len elements at headers, each with its bytes.
-        let result = match unsafe { read_headers(headers, headers_len, &limits) }? {
-            Err(e) => rejected(e, generation),
+        let decision = match unsafe { read_headers(headers, headers_len, call.limits()) }? {
+            Err(e) => frontproxy_decision::from(&call.reject_refused_headers(e)),
             Ok(pairs) => {
                 let request = RequestHeaders::from_pairs(&pairs);
-                match &mut peer.state {
-                    PeerState::Verified(verification) => {
-                        auth.inner.authenticate(verification, &request)
-                    }
-                    PeerState::OutOfBounds(e) => rejected(
-                        request.validate(&limits).err().unwrap_or_else(|| e.clone()),
-                        generation,
-                    ),
-                }
+                frontproxy_decision::from(&call.authenticate(&mut peer.inner, &request))
             }
         };
         // SAFETY: `out` is checked and writable.
-        unsafe { write_out(out, into_handle(frontproxy_decision::from(result))) };
+        unsafe { write_out(out, into_handle(decision)) };
         Ok(())
     })
 }
 
 /// Authenticates one request given its connection's chain (as for
-/// `frontproxy_authenticator_verify_peer`) and headers, for hosts that keep no state per
-/// connection: the chain's verdict is looked up in the decision cache by a digest of the
-/// whole chain, and verified and filed on a miss. Otherwise as
+/// `frontproxy_authenticator_verify_peer`, `resumed` included) and headers, for hosts that
+/// keep no state per connection: the chain's verdicts are looked up in the verdict cache by
+/// the presented bytes, and verified and filed on a miss. Otherwise as
 /// `frontproxy_authenticator_authenticate`.
 #[no_mangle]
 pub unsafe extern "C" fn frontproxy_authenticator_authenticate_chain(
     authenticator: *const frontproxy_authenticator,
     certs: *const frontproxy_bytes,
     certs_len: usize,
+    resumed: bool,
     headers: *const frontproxy_header,
     headers_len: usize,
     decision_out: *mut *mut frontproxy_decision,
@@ -505,23 +439,24 @@ pub unsafe extern "C" fn frontproxy_authenticator_authenticate_chain(
         let out = out_ptr(decision_out)?;
         // SAFETY: `authenticator` is NULL or a live authenticator.
         let auth = unsafe { from_ref(authenticator) }?;
-        let (limits, generation) = auth.bounds();
+        let call = auth.inner.snapshot();
         // SAFETY: the caller guarantees headers_len elements at headers, each with its bytes.
-        let headers = unsafe { read_headers(headers, headers_len, &limits) }?;
+        let headers = unsafe { read_headers(headers, headers_len, call.limits()) }?;
         // SAFETY: the caller guarantees certs_len elements at certs, each with its bytes.
-        let chain = unsafe { read_chain(certs, certs_len, &limits) }?;
-        let result = match (headers, chain) {
-            (Err(e), _) => rejected(e, generation),
-            (Ok(pairs), Err(e)) => {
-                let request = RequestHeaders::from_pairs(&pairs);
-                rejected(request.validate(&limits).err().unwrap_or(e), generation)
-            }
-            (Ok(pairs), Ok(chain)) => auth
-                .inner
-                .authenticate_chain(&chain, &RequestHeaders::from_pairs(&pairs)),
+        let chain = unsafe { read_chain(certs, certs_len, call.limits()) }?;
+        let decision = match (headers, chain) {
+            (Err(e), _) => frontproxy_decision::from(&call.reject_refused_headers(e)),
+            (Ok(pairs), Err(e)) => frontproxy_decision::from(
+                &call.reject_refused_chain(e, &RequestHeaders::from_pairs(&pairs)),
+            ),
+            (Ok(pairs), Ok(chain)) => frontproxy_decision::from(&call.authenticate_chain(
+                &chain,
+                handshake(resumed),
+                &RequestHeaders::from_pairs(&pairs),
+            )),
         };
         // SAFETY: `out` is checked and writable.
-        unsafe { write_out(out, into_handle(frontproxy_decision::from(result))) };
+        unsafe { write_out(out, into_handle(decision)) };
         Ok(())
     })
 }

@@ -1,14 +1,15 @@
 //! `frontproxy_decision`: the verdict on one request, owned by the caller.
 //!
-//! Everything a host needs is read in place: the accessors return pointers into the decision,
+//! Everything a host needs is read in place — with one call (`frontproxy_decision_get_view`, a
+//! flat struct of slices) or field by field: the accessors return pointers into the decision,
 //! valid until `frontproxy_decision_free` (and independent of the authenticator, which may be
 //! reloaded or freed meanwhile). A decision is immutable, so any number of threads may read it.
 
-use super::input::{frontproxy_bytes, frontproxy_str};
+use super::boundary::{free_handle, from_ref, guard, guard_value, out_ptr, write_out};
 use super::reason::frontproxy_reason;
 use super::result::frontproxy_result;
-use super::{free_handle, from_ref, guard, guard_value, out_ptr, write_out};
-use crate::{Authentication, AuthenticatorKind, Decision, UserInfo};
+use super::types::{frontproxy_bytes, frontproxy_str};
+use crate::{AuthenticationRef, AuthenticatorKind, DecisionRef};
 
 /// What happened to the request.
 #[allow(non_camel_case_types)]
@@ -38,41 +39,72 @@ pub enum frontproxy_authenticator_kind {
     X509 = 2,
 }
 
-/// The user, with extra as an indexable list (sorted by key).
-struct User {
-    name: String,
-    uid: String,
-    groups: Vec<String>,
-    extra: Vec<(String, Vec<String>)>,
+/// One extra key of a decision's user and its values (in arrival order; a value may be empty).
+#[allow(non_camel_case_types)]
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct frontproxy_extra {
+    pub key: frontproxy_str,
+    pub values: *const frontproxy_str,
+    pub values_len: usize,
 }
 
-impl From<UserInfo> for User {
-    fn from(u: UserInfo) -> Self {
-        User {
-            name: u.name,
-            uid: u.uid,
-            groups: u.groups,
-            extra: u.extra.into_iter().collect(),
-        }
-    }
+/// The whole decision in one flat struct, read with one call (`frontproxy_decision_get_view`).
+/// Every pointer points into the decision and stays valid until `frontproxy_decision_free`;
+/// an array pointer may be NULL when its length is 0. For a rejection the user fields are
+/// empty and `clear_headers_len` is 0.
+#[allow(non_camel_case_types)]
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct frontproxy_decision_view {
+    pub outcome: frontproxy_outcome,
+    /// Which authenticator vouched for the user (`NONE` unless authenticated).
+    pub authenticator: frontproxy_authenticator_kind,
+    /// A `frontproxy_reason` number; 0 unless rejected.
+    pub reason: u32,
+    /// Whether the chain's verdicts came from the verdict cache in this call.
+    pub from_cache: bool,
+    /// The configuration generation that decided.
+    pub generation: u64,
+    /// What exactly failed (empty unless rejected); at most about 1 KiB.
+    pub message: frontproxy_str,
+    pub user_name: frontproxy_str,
+    pub user_uid: frontproxy_str,
+    pub groups: *const frontproxy_str,
+    pub groups_len: usize,
+    /// Extra keys, sorted, each with its values.
+    pub extra: *const frontproxy_extra,
+    pub extra_len: usize,
+    /// The headers to remove before passing the request on (as the request spelled them;
+    /// remove every line with each name, compared case-insensitively).
+    pub clear_headers: *const frontproxy_bytes,
+    pub clear_headers_len: usize,
 }
 
 /// The verdict on one request. Owned by the caller; free with `frontproxy_decision_free`.
 /// Immutable: may be read from any thread.
 pub struct frontproxy_decision {
-    outcome: frontproxy_outcome,
-    authenticator: frontproxy_authenticator_kind,
-    reason: u32,
-    message: String,
-    user: Option<User>,
-    clear_headers: crate::HeaderNames,
-    from_cache: bool,
+    /// Points into the buffers below, which are never changed after construction (their heap
+    /// storage does not move when the decision does).
+    view: frontproxy_decision_view,
+    _text: String,
+    groups: Vec<frontproxy_str>,
+    extra: Vec<frontproxy_extra>,
+    _extra_values: Vec<frontproxy_str>,
+    clear_headers: Vec<frontproxy_bytes>,
 }
 
-impl From<Authentication> for frontproxy_decision {
-    fn from(a: Authentication) -> Self {
-        let (outcome, authenticator, reason, message, user) = match a.decision {
-            Decision::Authenticated {
+// SAFETY: the raw pointers in `view` and in the arrays point only into the decision's own
+// heap buffers, which are immutable after construction and freed with it.
+unsafe impl Send for frontproxy_decision {}
+// SAFETY: as above; nothing is mutated through a shared reference.
+unsafe impl Sync for frontproxy_decision {}
+
+impl From<&AuthenticationRef<'_>> for frontproxy_decision {
+    /// Copies every string of `a` into one buffer, then builds the arrays that point into it.
+    fn from(a: &AuthenticationRef<'_>) -> Self {
+        let (outcome, authenticator, reason, message, user) = match &a.decision {
+            DecisionRef::Authenticated {
                 authenticator,
                 user,
             } => (
@@ -84,53 +116,144 @@ impl From<Authentication> for frontproxy_decision {
                     AuthenticatorKind::X509 => frontproxy_authenticator_kind::X509,
                 },
                 0,
-                String::new(),
-                Some(User::from(user)),
+                "",
+                Some(user),
             ),
-            Decision::Anonymous { user } => (
+            DecisionRef::Anonymous { user } => (
                 frontproxy_outcome::Anonymous,
                 frontproxy_authenticator_kind::None,
                 0,
-                String::new(),
-                Some(User::from(user)),
+                "",
+                Some(user),
             ),
-            Decision::Rejected(e) => (
+            DecisionRef::Rejected(e) => (
                 frontproxy_outcome::Rejected,
                 frontproxy_authenticator_kind::None,
                 e.reason.number(),
-                e.message,
+                e.message.as_str(),
                 None,
             ),
         };
-        frontproxy_decision {
+        // Pass 1: every string into one buffer, remembered as (start, len).
+        let mut text = String::new();
+        let mut put = |s: &str| {
+            let start = text.len();
+            text.push_str(s);
+            (start, s.len())
+        };
+        let message = put(message);
+        let name = put(user.map_or("", |u| u.name()));
+        let uid = put(user.map_or("", |u| u.uid()));
+        let groups: Vec<_> = user
+            .into_iter()
+            .flat_map(|u| u.groups())
+            .map(&mut put)
+            .collect();
+        let mut extra = Vec::new();
+        let mut extra_values = Vec::new();
+        for (key, values) in user.into_iter().flat_map(|u| u.extra()) {
+            let key = put(key);
+            let first = extra_values.len();
+            extra_values.extend(values.map(&mut put));
+            extra.push((key, first, extra_values.len() - first));
+        }
+        let clear: Vec<_> = a.clear_headers.iter().map(&mut put).collect();
+        // Pass 2: pointers, now that the buffer no longer grows.
+        let base = text.as_ptr();
+        let at = |(start, len): (usize, usize)| frontproxy_str {
+            // The buffer holds start + len bytes.
+            data: base.wrapping_add(start).cast(),
+            len,
+        };
+        let groups: Vec<frontproxy_str> = groups.into_iter().map(at).collect();
+        let extra_values: Vec<frontproxy_str> = extra_values.into_iter().map(at).collect();
+        let extra: Vec<frontproxy_extra> = extra
+            .into_iter()
+            .map(|(key, first, n)| frontproxy_extra {
+                key: at(key),
+                values: extra_values[first..].as_ptr(),
+                values_len: n,
+            })
+            .collect();
+        let clear_headers: Vec<frontproxy_bytes> = clear
+            .into_iter()
+            .map(|r| {
+                let s = at(r);
+                frontproxy_bytes {
+                    data: s.data.cast(),
+                    len: s.len,
+                }
+            })
+            .collect();
+        let view = frontproxy_decision_view {
             outcome,
             authenticator,
             reason,
-            message,
-            user,
-            clear_headers: a.clear_headers,
             from_cache: a.from_cache,
+            generation: a.generation,
+            message: at(message),
+            user_name: at(name),
+            user_uid: at(uid),
+            groups: groups.as_ptr(),
+            groups_len: groups.len(),
+            extra: extra.as_ptr(),
+            extra_len: extra.len(),
+            clear_headers: clear_headers.as_ptr(),
+            clear_headers_len: clear_headers.len(),
+        };
+        frontproxy_decision {
+            view,
+            _text: text,
+            groups,
+            extra,
+            _extra_values: extra_values,
+            clear_headers,
         }
     }
 }
 
-/// Reads the decision and its user, or says why not.
+impl frontproxy_decision {
+    fn has_user(&self) -> bool {
+        self.view.outcome != frontproxy_outcome::Rejected
+    }
+}
+
+/// The whole decision in one call: a pointer to a view inside the decision, valid until
+/// `frontproxy_decision_free` (NULL for a NULL decision). Everything the per-field accessors
+/// below return is in it.
+#[no_mangle]
+pub unsafe extern "C" fn frontproxy_decision_get_view(
+    decision: *const frontproxy_decision,
+) -> *const frontproxy_decision_view {
+    guard_value(std::ptr::null(), || {
+        // SAFETY: `decision` is NULL or a live decision.
+        unsafe { from_ref(decision) }.map_or(std::ptr::null(), |d| &d.view as *const _)
+    })
+}
+
+/// Reads the decision, if it has a user.
 ///
 /// # Safety
 /// `decision` is NULL or a live decision.
-unsafe fn user_of<'a>(decision: *const frontproxy_decision) -> Result<&'a User, frontproxy_result> {
+unsafe fn with_user<'a>(
+    decision: *const frontproxy_decision,
+) -> Result<&'a frontproxy_decision, frontproxy_result> {
     // SAFETY: forwarded from the caller.
     let d = unsafe { from_ref(decision) }?;
-    d.user.as_ref().ok_or(frontproxy_result::NoUser)
+    if d.has_user() {
+        Ok(d)
+    } else {
+        Err(frontproxy_result::NoUser)
+    }
 }
 
 /// Writes `s` through an out-pointer checked by [`out_ptr`].
 ///
 /// # Safety
 /// `out` is non-NULL and writable.
-unsafe fn give_str(s: &str, out: *mut frontproxy_str) -> Result<(), frontproxy_result> {
+unsafe fn give_str(s: frontproxy_str, out: *mut frontproxy_str) -> Result<(), frontproxy_result> {
     // SAFETY: checked non-NULL by the caller; it provides a writable frontproxy_str.
-    unsafe { write_out(out, frontproxy_str::of(s)) };
+    unsafe { write_out(out, s) };
     Ok(())
 }
 
@@ -141,7 +264,7 @@ pub unsafe extern "C" fn frontproxy_decision_outcome(
 ) -> frontproxy_outcome {
     guard_value(frontproxy_outcome::Rejected, || {
         // SAFETY: `decision` is NULL or a live decision.
-        unsafe { from_ref(decision) }.map_or(frontproxy_outcome::Rejected, |d| d.outcome)
+        unsafe { from_ref(decision) }.map_or(frontproxy_outcome::Rejected, |d| d.view.outcome)
     })
 }
 
@@ -153,7 +276,7 @@ pub unsafe extern "C" fn frontproxy_decision_reason(decision: *const frontproxy_
     let internal = frontproxy_reason::InternalError as u32;
     guard_value(internal, || {
         // SAFETY: `decision` is NULL or a live decision.
-        unsafe { from_ref(decision) }.map_or(internal, |d| d.reason)
+        unsafe { from_ref(decision) }.map_or(internal, |d| d.view.reason)
     })
 }
 
@@ -167,7 +290,7 @@ pub unsafe extern "C" fn frontproxy_decision_message(
     guard(|| {
         let out = out_ptr(message_out)?;
         // SAFETY: `decision` is NULL or a live decision; `out` is checked and writable.
-        unsafe { give_str(&from_ref(decision)?.message, out) }
+        unsafe { give_str(from_ref(decision)?.view.message, out) }
     })
 }
 
@@ -179,8 +302,9 @@ pub unsafe extern "C" fn frontproxy_decision_authenticator(
 ) -> frontproxy_authenticator_kind {
     guard_value(frontproxy_authenticator_kind::None, || {
         // SAFETY: `decision` is NULL or a live decision.
-        unsafe { from_ref(decision) }
-            .map_or(frontproxy_authenticator_kind::None, |d| d.authenticator)
+        unsafe { from_ref(decision) }.map_or(frontproxy_authenticator_kind::None, |d| {
+            d.view.authenticator
+        })
     })
 }
 
@@ -191,7 +315,7 @@ pub unsafe extern "C" fn frontproxy_decision_from_cache(
 ) -> bool {
     guard_value(false, || {
         // SAFETY: `decision` is NULL or a live decision.
-        unsafe { from_ref(decision) }.is_ok_and(|d| d.from_cache)
+        unsafe { from_ref(decision) }.is_ok_and(|d| d.view.from_cache)
     })
 }
 
@@ -205,7 +329,7 @@ pub unsafe extern "C" fn frontproxy_decision_user_name(
     guard(|| {
         let out = out_ptr(name_out)?;
         // SAFETY: `decision` is NULL or a live decision; `out` is checked and writable.
-        unsafe { give_str(&user_of(decision)?.name, out) }
+        unsafe { give_str(with_user(decision)?.view.user_name, out) }
     })
 }
 
@@ -218,7 +342,7 @@ pub unsafe extern "C" fn frontproxy_decision_user_uid(
     guard(|| {
         let out = out_ptr(uid_out)?;
         // SAFETY: `decision` is NULL or a live decision; `out` is checked and writable.
-        unsafe { give_str(&user_of(decision)?.uid, out) }
+        unsafe { give_str(with_user(decision)?.view.user_uid, out) }
     })
 }
 
@@ -230,7 +354,7 @@ pub unsafe extern "C" fn frontproxy_decision_group_count(
 ) -> usize {
     guard_value(0, || {
         // SAFETY: `decision` is NULL or a live decision.
-        unsafe { user_of(decision) }.map_or(0, |u| u.groups.len())
+        unsafe { with_user(decision) }.map_or(0, |d| d.groups.len())
     })
 }
 
@@ -245,13 +369,13 @@ pub unsafe extern "C" fn frontproxy_decision_group(
     guard(|| {
         let out = out_ptr(group_out)?;
         // SAFETY: `decision` is NULL or a live decision.
-        let user = unsafe { user_of(decision) }?;
-        let group = user
+        let d = unsafe { with_user(decision) }?;
+        let group = d
             .groups
             .get(index)
             .ok_or(frontproxy_result::IndexOutOfRange)?;
         // SAFETY: `out` is checked and writable.
-        unsafe { give_str(group, out) }
+        unsafe { give_str(*group, out) }
     })
 }
 
@@ -262,7 +386,7 @@ pub unsafe extern "C" fn frontproxy_decision_extra_count(
 ) -> usize {
     guard_value(0, || {
         // SAFETY: `decision` is NULL or a live decision.
-        unsafe { user_of(decision) }.map_or(0, |u| u.extra.len())
+        unsafe { with_user(decision) }.map_or(0, |d| d.extra.len())
     })
 }
 
@@ -276,13 +400,13 @@ pub unsafe extern "C" fn frontproxy_decision_extra_key(
     guard(|| {
         let out = out_ptr(key_out)?;
         // SAFETY: `decision` is NULL or a live decision.
-        let user = unsafe { user_of(decision) }?;
-        let (key, _) = user
+        let d = unsafe { with_user(decision) }?;
+        let extra = d
             .extra
             .get(index)
             .ok_or(frontproxy_result::IndexOutOfRange)?;
         // SAFETY: `out` is checked and writable.
-        unsafe { give_str(key, out) }
+        unsafe { give_str(extra.key, out) }
     })
 }
 
@@ -294,10 +418,10 @@ pub unsafe extern "C" fn frontproxy_decision_extra_value_count(
 ) -> usize {
     guard_value(0, || {
         // SAFETY: `decision` is NULL or a live decision.
-        unsafe { user_of(decision) }
+        unsafe { with_user(decision) }
             .ok()
-            .and_then(|u| u.extra.get(index))
-            .map_or(0, |(_, v)| v.len())
+            .and_then(|d| d.extra.get(index))
+            .map_or(0, |e| e.values_len)
     })
 }
 
@@ -312,12 +436,14 @@ pub unsafe extern "C" fn frontproxy_decision_extra_value(
     guard(|| {
         let out = out_ptr(value_out)?;
         // SAFETY: `decision` is NULL or a live decision.
-        let user = unsafe { user_of(decision) }?;
-        let value = user
+        let d = unsafe { with_user(decision) }?;
+        let extra = d
             .extra
             .get(index)
-            .and_then(|(_, values)| values.get(value_index))
+            .filter(|e| value_index < e.values_len)
             .ok_or(frontproxy_result::IndexOutOfRange)?;
+        // SAFETY: `values` points to `values_len` strings inside the decision (built by From).
+        let value = unsafe { *extra.values.add(value_index) };
         // SAFETY: `out` is checked and writable.
         unsafe { give_str(value, out) }
     })
@@ -353,7 +479,7 @@ pub unsafe extern "C" fn frontproxy_decision_clear_header(
             .get(index)
             .ok_or(frontproxy_result::IndexOutOfRange)?;
         // SAFETY: checked non-NULL; the caller provides a writable frontproxy_bytes.
-        unsafe { write_out(out, frontproxy_bytes::of(name.as_bytes())) };
+        unsafe { write_out(out, *name) };
         Ok(())
     })
 }

@@ -4,9 +4,10 @@
 
 use std::ffi::c_char;
 
-use super::input::frontproxy_str;
-use super::result::{frontproxy_result, render};
-use super::{free_handle, from_ref, guard, guard_value, into_handle, out_ptr, write_out};
+use super::boundary::{free_handle, from_ref, guard, guard_value, into_handle, out_ptr, write_out};
+use super::message::render;
+use super::result::frontproxy_result;
+use super::types::frontproxy_str;
 use crate::ConfigError;
 
 /// A failure's code and detailed message. Owned by the caller; free it with

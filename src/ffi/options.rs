@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
+use super::boundary::{free_handle, from_mut, guard, guard_value, into_handle, out_ptr, write_out};
 use super::result::frontproxy_result;
-use super::{free_handle, from_mut, guard, guard_value, into_handle, out_ptr, write_out};
 use crate::{AuthenticatorOptions, CacheOptions};
 
 /// Options for creating an authenticator; copied by the constructor, so they may be freed

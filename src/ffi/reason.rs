@@ -5,7 +5,7 @@
 
 use std::ffi::c_char;
 
-use super::guard_value;
+use super::boundary::guard_value;
 use crate::Reason;
 
 /// The reasons of a `FRONTPROXY_OUTCOME_REJECTED` decision (the same numbers as the CLI's

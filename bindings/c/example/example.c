@@ -67,7 +67,7 @@ int main(int argc, char **argv) {
     chain[n] = (frontproxy_bytes){der, len};
   }
   frontproxy_peer *peer = NULL;
-  r = frontproxy_authenticator_verify_peer(auth, chain, n, &peer);
+  r = frontproxy_authenticator_verify_peer(auth, chain, n, false, &peer);
   if (r != FRONTPROXY_RESULT_OK) return fail("verifying the peer", r, NULL);
 
   /* 3. Per request: the header lines as received. */

@@ -9,6 +9,7 @@
 #   ca2.pem            front-proxy CA #2 (root)            ca2-leaf.der     CN=front-proxy-client
 #   client-ca.pem      client CA (--client-ca-file)        client-bob.der   CN=bob, O=devs, O=ops
 #   configmap-ca1.json / configmap-ca2.json / configmap-ca1.yaml   the ConfigMap for CA #1 / #2
+#   configmap-lists-only.json   client CA and custom header lists, no request-header CA
 set -euo pipefail
 dir=${1:?usage: gen-certs.sh DIR}
 cd "$dir"
@@ -89,6 +90,21 @@ JSON
 }
 configmap_json fp-ca.pem > configmap-ca1.json
 configmap_json ca2.pem > configmap-ca2.json
+# Custom header lists and the client CA, but no request-header CA: Kubernetes still clears the
+# configured names after every success.
+cat > configmap-lists-only.json <<JSON
+{
+  "apiVersion": "v1",
+  "kind": "ConfigMap",
+  "metadata": {"name": "extension-apiserver-authentication", "namespace": "kube-system"},
+  "data": {
+    "client-ca-file": $(json_string client-ca.pem),
+    "requestheader-username-headers": "[\"X-Custom-User\"]",
+    "requestheader-group-headers": "[\"X-Custom-Group\"]",
+    "requestheader-extra-headers-prefix": "[\"X-Custom-Extra-\"]"
+  }
+}
+JSON
 {
   echo "apiVersion: v1"
   echo "kind: ConfigMap"

@@ -24,7 +24,7 @@ typedef struct {
 } blob;
 
 static blob FP_LEAF, FP_INT, FP_INTRUDER, FP_SERVERONLY, CA2_LEAF, CLIENT_BOB;
-static blob CM_CA1_JSON, CM_CA2_JSON, CM_CA1_YAML;
+static blob CM_CA1_JSON, CM_CA2_JSON, CM_CA1_YAML, CM_LISTS_ONLY;
 
 static blob load(const char *name) {
   blob b;
@@ -53,6 +53,7 @@ static void setup_fixtures(void) {
   CM_CA1_JSON = load("configmap-ca1.json");
   CM_CA2_JSON = load("configmap-ca2.json");
   CM_CA1_YAML = load("configmap-ca1.yaml");
+  CM_LISTS_ONLY = load("configmap-lists-only.json");
   snprintf(FLAG_FP_CA, sizeof FLAG_FP_CA, "--requestheader-client-ca-file=%s", fixture_path("fp-ca.pem", 0));
   snprintf(FLAG_CLIENT_CA, sizeof FLAG_CLIENT_CA, "%s", fixture_path("client-ca.pem", 1));
   snprintf(FLAG_CA2, sizeof FLAG_CA2, "--requestheader-client-ca-file=%s", fixture_path("ca2.pem", 2));
@@ -74,7 +75,7 @@ static void setup_fixtures(void) {
 
 static void free_fixtures(void) {
   blob *all[] = {&FP_LEAF, &FP_INT, &FP_INTRUDER, &FP_SERVERONLY, &CA2_LEAF, &CLIENT_BOB,
-                 &CM_CA1_JSON, &CM_CA2_JSON, &CM_CA1_YAML};
+                 &CM_CA1_JSON, &CM_CA2_JSON, &CM_CA1_YAML, &CM_LISTS_ONLY};
   for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) free(all[i]->data);
 }
 
@@ -125,7 +126,7 @@ static const frontproxy_header ALICE[] = {
 static frontproxy_decision *auth_chain(const frontproxy_authenticator *auth, const frontproxy_bytes *certs,
                                        size_t n, const frontproxy_header *headers, size_t nh) {
   frontproxy_decision *d = NULL;
-  frontproxy_result r = frontproxy_authenticator_authenticate_chain(auth, certs, n, headers, nh, &d);
+  frontproxy_result r = frontproxy_authenticator_authenticate_chain(auth, certs, n, false, headers, nh, &d);
   CHECK(r == FRONTPROXY_RESULT_OK && d != NULL, "authenticate_chain returned %u", (unsigned)r);
   return d;
 }
@@ -135,7 +136,7 @@ static frontproxy_decision *auth_peer(const frontproxy_authenticator *auth, cons
                                       size_t n, const frontproxy_header *headers, size_t nh) {
   frontproxy_peer *peer = NULL;
   frontproxy_decision *d = NULL;
-  frontproxy_result r = frontproxy_authenticator_verify_peer(auth, certs, n, &peer);
+  frontproxy_result r = frontproxy_authenticator_verify_peer(auth, certs, n, false, &peer);
   CHECK(r == FRONTPROXY_RESULT_OK && peer != NULL, "verify_peer returned %u", (unsigned)r);
   r = frontproxy_authenticator_authenticate(auth, peer, headers, nh, &d);
   CHECK(r == FRONTPROXY_RESULT_OK && d != NULL, "authenticate returned %u", (unsigned)r);
@@ -324,7 +325,7 @@ static void happy_path_flags_peer_gives_the_user_from_the_headers(void) {
       header_of("Authorization", "Bearer secret"),
   };
   frontproxy_peer *peer = NULL;
-  CHECK(frontproxy_authenticator_verify_peer(auth, FP_CHAIN, 2, &peer) == FRONTPROXY_RESULT_OK, "verify_peer");
+  CHECK(frontproxy_authenticator_verify_peer(auth, FP_CHAIN, 2, false, &peer) == FRONTPROXY_RESULT_OK, "verify_peer");
   /* The same peer serves several requests of its connection. */
   for (int round = 0; round < 3; round++) {
     frontproxy_decision *d = NULL;
@@ -922,7 +923,7 @@ static void configmap_file_reloads_on_change(void) {
 static void handles_keep_working_after_reload(void) {
   frontproxy_authenticator *auth = new_from_flags(ARGV(FLAGS_PROXY));
   frontproxy_peer *peer = NULL;
-  frontproxy_authenticator_verify_peer(auth, FP_CHAIN, 2, &peer);
+  frontproxy_authenticator_verify_peer(auth, FP_CHAIN, 2, false, &peer);
   frontproxy_decision *before = NULL;
   frontproxy_authenticator_authenticate(auth, peer, ALICE, NALICE, &before);
   expect_user(before, FRONTPROXY_OUTCOME_AUTHENTICATED, FRONTPROXY_AUTHENTICATOR_KIND_REQUEST_HEADER, "alice",
@@ -972,7 +973,7 @@ static void handles_keep_working_after_reload(void) {
 static void null_for_every_pointer_argument(void) {
   frontproxy_authenticator *auth = new_from_flags(ARGV(FLAGS_PROXY));
   frontproxy_peer *peer = NULL;
-  frontproxy_authenticator_verify_peer(auth, FP_CHAIN, 2, &peer);
+  frontproxy_authenticator_verify_peer(auth, FP_CHAIN, 2, false, &peer);
   frontproxy_decision *dec = auth_chain(auth, FP_CHAIN, 2, ALICE, NALICE);
   const char *missing[] = {FLAG_MISSING};
   frontproxy_error *err = NULL;
@@ -1047,10 +1048,10 @@ static void null_for_every_pointer_argument(void) {
 
   /* verify_peer / authenticate / authenticate_chain */
   frontproxy_peer *p = (frontproxy_peer *)SENTINEL;
-  CHECK(frontproxy_authenticator_verify_peer(NULL, FP_CHAIN, 2, &p) == NP, "verify_peer authenticator");
-  CHECK(frontproxy_authenticator_verify_peer(auth, NULL, 2, &p) == NP, "verify_peer certs");
-  CHECK(frontproxy_authenticator_verify_peer(auth, null_cert, 2, &p) == NP, "verify_peer certs[1].data");
-  CHECK(frontproxy_authenticator_verify_peer(auth, FP_CHAIN, 2, NULL) == NP, "verify_peer peer_out");
+  CHECK(frontproxy_authenticator_verify_peer(NULL, FP_CHAIN, 2, false, &p) == NP, "verify_peer authenticator");
+  CHECK(frontproxy_authenticator_verify_peer(auth, NULL, 2, false, &p) == NP, "verify_peer certs");
+  CHECK(frontproxy_authenticator_verify_peer(auth, null_cert, 2, false, &p) == NP, "verify_peer certs[1].data");
+  CHECK(frontproxy_authenticator_verify_peer(auth, FP_CHAIN, 2, false, NULL) == NP, "verify_peer peer_out");
   CHECK(p == (frontproxy_peer *)SENTINEL, "verify_peer wrote nothing on failure");
   frontproxy_decision *d = (frontproxy_decision *)SENTINEL;
   CHECK(frontproxy_authenticator_authenticate(NULL, peer, ALICE, NALICE, &d) == NP, "authenticate authenticator");
@@ -1059,12 +1060,12 @@ static void null_for_every_pointer_argument(void) {
   CHECK(frontproxy_authenticator_authenticate(auth, peer, null_name, 1, &d) == NP, "authenticate headers[0].name");
   CHECK(frontproxy_authenticator_authenticate(auth, peer, null_value, 1, &d) == NP, "authenticate headers[0].value");
   CHECK(frontproxy_authenticator_authenticate(auth, peer, ALICE, NALICE, NULL) == NP, "authenticate decision_out");
-  CHECK(frontproxy_authenticator_authenticate_chain(NULL, FP_CHAIN, 2, ALICE, NALICE, &d) == NP, "chain auth");
-  CHECK(frontproxy_authenticator_authenticate_chain(auth, NULL, 2, ALICE, NALICE, &d) == NP, "chain certs");
-  CHECK(frontproxy_authenticator_authenticate_chain(auth, null_cert, 2, ALICE, NALICE, &d) == NP, "chain certs[1]");
-  CHECK(frontproxy_authenticator_authenticate_chain(auth, FP_CHAIN, 2, NULL, 2, &d) == NP, "chain headers");
-  CHECK(frontproxy_authenticator_authenticate_chain(auth, FP_CHAIN, 2, null_name, 1, &d) == NP, "chain headers[0]");
-  CHECK(frontproxy_authenticator_authenticate_chain(auth, FP_CHAIN, 2, ALICE, NALICE, NULL) == NP, "chain out");
+  CHECK(frontproxy_authenticator_authenticate_chain(NULL, FP_CHAIN, 2, false, ALICE, NALICE, &d) == NP, "chain auth");
+  CHECK(frontproxy_authenticator_authenticate_chain(auth, NULL, 2, false, ALICE, NALICE, &d) == NP, "chain certs");
+  CHECK(frontproxy_authenticator_authenticate_chain(auth, null_cert, 2, false, ALICE, NALICE, &d) == NP, "chain certs[1]");
+  CHECK(frontproxy_authenticator_authenticate_chain(auth, FP_CHAIN, 2, false, NULL, 2, &d) == NP, "chain headers");
+  CHECK(frontproxy_authenticator_authenticate_chain(auth, FP_CHAIN, 2, false, null_name, 1, &d) == NP, "chain headers[0]");
+  CHECK(frontproxy_authenticator_authenticate_chain(auth, FP_CHAIN, 2, false, ALICE, NALICE, NULL) == NP, "chain out");
   CHECK(d == (frontproxy_decision *)SENTINEL, "no authenticate call wrote *decision_out on failure");
 
   /* decision accessors: NULL decision, NULL outputs */
@@ -1107,7 +1108,7 @@ static void null_for_every_pointer_argument(void) {
 static void zero_lengths_are_valid_input(void) {
   frontproxy_authenticator *auth = new_from_flags(ARGV(FLAGS_PROXY));
   frontproxy_peer *peer = NULL;
-  CHECK(frontproxy_authenticator_verify_peer(auth, NULL, 0, &peer) == FRONTPROXY_RESULT_OK && peer,
+  CHECK(frontproxy_authenticator_verify_peer(auth, NULL, 0, false, &peer) == FRONTPROXY_RESULT_OK && peer,
         "verify_peer of no certificate");
   frontproxy_decision *d = NULL;
   CHECK(frontproxy_authenticator_authenticate(auth, peer, NULL, 0, &d) == FRONTPROXY_RESULT_OK, "no headers");
@@ -1142,7 +1143,7 @@ static void freeing_in_every_order(void) {
     frontproxy_authenticator_new_from_configmap(CM_CA1_JSON.data, CM_CA1_JSON.len, opts, &auth, NULL);
     if (o % 2) frontproxy_options_free(opts);
     frontproxy_peer *peer = NULL;
-    frontproxy_authenticator_verify_peer(auth, FP_CHAIN, 2, &peer);
+    frontproxy_authenticator_verify_peer(auth, FP_CHAIN, 2, false, &peer);
     frontproxy_decision *d = NULL;
     frontproxy_authenticator_authenticate(auth, peer, ALICE, NALICE, &d);
     frontproxy_error *err = NULL;
@@ -1177,6 +1178,117 @@ static void freeing_in_every_order(void) {
   }
 }
 
+
+/* Kubernetes takes intermediates only from the presented chain: a full handshake presenting the
+ * leaf alone is rejected whatever was seen before; only a host that says the session was
+ * resumed (nginx: SSL_session_reused) reuses the verdict reached with the intermediate. */
+static void a_lone_leaf_reuses_a_verdict_only_on_a_resumed_session(void) {
+  frontproxy_authenticator *auth = new_from_flags(ARGV(FLAGS_PROXY));
+  frontproxy_bytes leaf_only[1] = {der(FP_LEAF)};
+  frontproxy_decision *d = auth_chain(auth, FP_CHAIN, 2, ALICE, NALICE);
+  CHECK(frontproxy_decision_outcome(d) == FRONTPROXY_OUTCOME_AUTHENTICATED, "full chain authenticates");
+  frontproxy_decision_free(d);
+  for (int resumed = 0; resumed <= 1; resumed++) {
+    d = NULL;
+    CHECK(frontproxy_authenticator_authenticate_chain(auth, leaf_only, 1, resumed, ALICE, NALICE, &d) ==
+              FRONTPROXY_RESULT_OK,
+          "authenticate_chain leaf only");
+    const frontproxy_decision_view *v = frontproxy_decision_get_view(d);
+    if (resumed) {
+      CHECK(v->outcome == FRONTPROXY_OUTCOME_AUTHENTICATED && v->from_cache, "resumed: the cached verdict");
+    } else {
+      CHECK(v->outcome == FRONTPROXY_OUTCOME_REJECTED && v->reason == FRONTPROXY_REASON_UNKNOWN_AUTHORITY,
+            "full handshake, leaf only: rejected (reason %u)", (unsigned)v->reason);
+    }
+    frontproxy_decision_free(d);
+    frontproxy_peer *peer = NULL;
+    CHECK(frontproxy_authenticator_verify_peer(auth, leaf_only, 1, resumed, &peer) == FRONTPROXY_RESULT_OK, "peer");
+    d = NULL;
+    CHECK(frontproxy_authenticator_authenticate(auth, peer, ALICE, NALICE, &d) == FRONTPROXY_RESULT_OK, "auth");
+    CHECK(frontproxy_decision_outcome(d) ==
+              (resumed ? FRONTPROXY_OUTCOME_AUTHENTICATED : FRONTPROXY_OUTCOME_REJECTED),
+          "peer path, resumed=%d", resumed);
+    frontproxy_decision_free(d);
+    frontproxy_peer_free(peer);
+  }
+  frontproxy_authenticator_free(auth);
+}
+
+/* One call returns the whole decision: the view agrees with every per-field accessor. */
+static void the_decision_view_holds_the_whole_decision(void) {
+  frontproxy_authenticator *auth = new_from_flags(ARGV(FLAGS_PROXY));
+  static const frontproxy_header H[] = {
+      {(const uint8_t *)"X-Remote-User", 13, (const uint8_t *)"alice", 5},
+      {(const uint8_t *)"X-Remote-Uid", 12, (const uint8_t *)"u-1", 3},
+      {(const uint8_t *)"X-Remote-Group", 14, (const uint8_t *)"admins", 6},
+      {(const uint8_t *)"X-Remote-Extra-Scopes", 21, (const uint8_t *)"b", 1},
+      {(const uint8_t *)"X-Remote-Extra-Acme.io%2fteam", 29, (const uint8_t *)"x", 1},
+      {(const uint8_t *)"x-remote-extra-scopes", 21, (const uint8_t *)"", 0},
+      {(const uint8_t *)"Authorization", 13, (const uint8_t *)"Bearer t", 8},
+  };
+  frontproxy_decision *d = auth_chain(auth, FP_CHAIN, 2, H, sizeof H / sizeof H[0]);
+  const frontproxy_decision_view *v = frontproxy_decision_get_view(d);
+  CHECK(v != NULL && v->outcome == FRONTPROXY_OUTCOME_AUTHENTICATED, "authenticated");
+  CHECK(v->authenticator == FRONTPROXY_AUTHENTICATOR_KIND_REQUEST_HEADER && v->reason == 0, "kind");
+  CHECK(str_is(v->user_name, "alice") && str_is(v->user_uid, "u-1") && v->message.len == 0, "name, uid");
+  CHECK(v->groups_len == frontproxy_decision_group_count(d) && v->groups_len == 2, "group count");
+  CHECK(str_is(v->groups[0], "admins") && str_is(v->groups[1], "system:authenticated"), "groups");
+  /* Extra keys sorted, values in arrival order (empty kept). */
+  CHECK(v->extra_len == 2 && v->extra_len == frontproxy_decision_extra_count(d), "extra count");
+  CHECK(str_is(v->extra[0].key, "acme.io/team") && v->extra[0].values_len == 1 && str_is(v->extra[0].values[0], "x"),
+        "extra acme.io/team");
+  CHECK(str_is(v->extra[1].key, "scopes") && v->extra[1].values_len == 2 && str_is(v->extra[1].values[0], "b") &&
+            v->extra[1].values[1].len == 0,
+        "extra scopes");
+  frontproxy_str s = {0};
+  CHECK(frontproxy_decision_extra_value(d, 1, 1, &s) == FRONTPROXY_RESULT_OK && s.data == v->extra[1].values[1].data,
+        "accessors and view share storage");
+  CHECK(v->clear_headers_len == 6 && v->clear_headers_len == frontproxy_decision_clear_header_count(d), "clear count");
+  frontproxy_bytes b = {0};
+  CHECK(frontproxy_decision_clear_header(d, 5, &b) == FRONTPROXY_RESULT_OK && b.len == 13 &&
+            memcmp(b.data, "Authorization", 13) == 0 && b.data == v->clear_headers[5].data,
+        "clear header 5");
+  frontproxy_decision_free(d);
+  /* A rejection: the reason and message, no user, nothing to clear. */
+  frontproxy_bytes intruder[2] = {der(FP_INTRUDER), der(FP_INT)};
+  d = auth_chain(auth, intruder, 2, H, 1);
+  v = frontproxy_decision_get_view(d);
+  CHECK(v->outcome == FRONTPROXY_OUTCOME_REJECTED && v->reason == FRONTPROXY_REASON_COMMON_NAME_NOT_ALLOWED, "rejected");
+  CHECK(v->message.len > 0 && v->user_name.len == 0 && v->groups_len == 0 && v->extra_len == 0 &&
+            v->clear_headers_len == 0,
+        "rejection fields");
+  frontproxy_decision_free(d);
+  CHECK(frontproxy_decision_get_view(NULL) == NULL, "NULL decision, NULL view");
+  frontproxy_authenticator_free(auth);
+}
+
+/* A ConfigMap with custom header lists but no request-header CA: Kubernetes still clears the
+ * configured names after every success, the x509 one included (spec §1.9 rule 32). */
+static void configured_names_are_cleared_without_a_requestheader_ca(void) {
+  frontproxy_authenticator *auth = new_from_configmap(CM_LISTS_ONLY, NULL);
+  static const frontproxy_header SPOOFED[] = {
+      {(const uint8_t *)"X-Custom-User", 13, (const uint8_t *)"system:admin", 12},
+      {(const uint8_t *)"X-Custom-Group", 14, (const uint8_t *)"system:masters", 14},
+      {(const uint8_t *)"X-Custom-Extra-Scopes", 21, (const uint8_t *)"all", 3},
+      {(const uint8_t *)"X-Unrelated", 11, (const uint8_t *)"kept", 4},
+  };
+  frontproxy_bytes bob[1] = {der(CLIENT_BOB)};
+  frontproxy_decision *d = auth_chain(auth, bob, 1, SPOOFED, 4);
+  const frontproxy_decision_view *v = frontproxy_decision_get_view(d);
+  CHECK(v->outcome == FRONTPROXY_OUTCOME_AUTHENTICATED && v->authenticator == FRONTPROXY_AUTHENTICATOR_KIND_X509 &&
+            str_is(v->user_name, "bob"),
+        "x509 user bob");
+  CHECK(v->clear_headers_len == 3, "3 headers to clear, got %zu", v->clear_headers_len);
+  const char *expected[] = {"X-Custom-User", "X-Custom-Group", "X-Custom-Extra-Scopes"};
+  for (size_t i = 0; i < 3 && i < v->clear_headers_len; i++) {
+    CHECK(v->clear_headers[i].len == strlen(expected[i]) &&
+              memcmp(v->clear_headers[i].data, expected[i], v->clear_headers[i].len) == 0,
+          "clear header %zu is %s", i, expected[i]);
+  }
+  frontproxy_decision_free(d);
+  frontproxy_authenticator_free(auth);
+}
+
 int main(int argc, char **argv) {
   if (argc != 2) {
     fprintf(stderr, "usage: %s CERTS_DIR\n", argv[0]);
@@ -1209,6 +1321,9 @@ int main(int argc, char **argv) {
   RUN(null_for_every_pointer_argument);
   RUN(zero_lengths_are_valid_input);
   RUN(freeing_in_every_order);
+  RUN(a_lone_leaf_reuses_a_verdict_only_on_a_resumed_session);
+  RUN(the_decision_view_holds_the_whole_decision);
+  RUN(configured_names_are_cleared_without_a_requestheader_ca);
 
   free_fixtures();
   return harness_finish();

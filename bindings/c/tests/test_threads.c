@@ -59,8 +59,8 @@ static void check_consistent(const frontproxy_decision *d, const char *what) {
 static void *worker(void *arg) {
   long id = (long)(intptr_t)arg;
   frontproxy_peer *peer1 = NULL, *peer2 = NULL;
-  CHECK(frontproxy_authenticator_verify_peer(AUTH, CHAIN1, 2, &peer1) == FRONTPROXY_RESULT_OK, "verify_peer 1");
-  CHECK(frontproxy_authenticator_verify_peer(AUTH, CHAIN2, 1, &peer2) == FRONTPROXY_RESULT_OK, "verify_peer 2");
+  CHECK(frontproxy_authenticator_verify_peer(AUTH, CHAIN1, 2, false, &peer1) == FRONTPROXY_RESULT_OK, "verify_peer 1");
+  CHECK(frontproxy_authenticator_verify_peer(AUTH, CHAIN2, 1, false, &peer2) == FRONTPROXY_RESULT_OK, "verify_peer 2");
   for (long i = 0; i < ITERATIONS; i++) {
     frontproxy_decision *d = NULL;
     /* Alternate the paths and the chains, and sometimes a brand-new peer. */
@@ -72,16 +72,16 @@ static void *worker(void *arg) {
         CHECK(frontproxy_authenticator_authenticate(AUTH, peer2, ALICE, 3, &d) == FRONTPROXY_RESULT_OK, "peer 2");
         break;
       case 2:
-        CHECK(frontproxy_authenticator_authenticate_chain(AUTH, CHAIN1, 2, ALICE, 3, &d) == FRONTPROXY_RESULT_OK,
+        CHECK(frontproxy_authenticator_authenticate_chain(AUTH, CHAIN1, 2, false, ALICE, 3, &d) == FRONTPROXY_RESULT_OK,
               "chain 1");
         break;
       case 3:
-        CHECK(frontproxy_authenticator_authenticate_chain(AUTH, CHAIN2, 1, ALICE, 3, &d) == FRONTPROXY_RESULT_OK,
+        CHECK(frontproxy_authenticator_authenticate_chain(AUTH, CHAIN2, 1, false, ALICE, 3, &d) == FRONTPROXY_RESULT_OK,
               "chain 2");
         break;
       default: {
         frontproxy_peer *fresh = NULL;
-        CHECK(frontproxy_authenticator_verify_peer(AUTH, CHAIN1, 2, &fresh) == FRONTPROXY_RESULT_OK, "fresh peer");
+        CHECK(frontproxy_authenticator_verify_peer(AUTH, CHAIN1, 2, false, &fresh) == FRONTPROXY_RESULT_OK, "fresh peer");
         CHECK(frontproxy_authenticator_authenticate(AUTH, fresh, ALICE, 3, &d) == FRONTPROXY_RESULT_OK, "fresh");
         frontproxy_peer_free(fresh);
         frontproxy_cache_stats stats;
@@ -151,10 +151,10 @@ int main(int argc, char **argv) {
    * both chains deterministically. */
   CHECK(frontproxy_authenticator_reload_flags(AUTH, FLAGS_CA1, 3, NULL) == FRONTPROXY_RESULT_OK, "final reload");
   frontproxy_decision *d = NULL;
-  frontproxy_authenticator_authenticate_chain(AUTH, CHAIN1, 2, ALICE, 3, &d);
+  frontproxy_authenticator_authenticate_chain(AUTH, CHAIN1, 2, false, ALICE, 3, &d);
   CHECK(frontproxy_decision_outcome(d) == FRONTPROXY_OUTCOME_AUTHENTICATED, "CA #1 trusted at the end");
   frontproxy_decision_free(d);
-  frontproxy_authenticator_authenticate_chain(AUTH, CHAIN2, 1, ALICE, 3, &d);
+  frontproxy_authenticator_authenticate_chain(AUTH, CHAIN2, 1, false, ALICE, 3, &d);
   CHECK(frontproxy_decision_reason(d) == FRONTPROXY_REASON_UNKNOWN_AUTHORITY, "CA #2 rejected at the end");
   frontproxy_decision_free(d);
   long total = (long)WORKERS * ITERATIONS;

@@ -1,9 +1,8 @@
 //! Argument parsing shared by the subcommands: the configuration (ConfigMap file or
 //! kube-apiserver-style flags) and `--at`.
 
-use frontproxy::configmap::config_from_configmap;
-use frontproxy::flags::{KubeAuthFlags, FLAGS};
 use frontproxy::{AuthConfig, UnixTime};
+use frontproxy::{ConfigSource, KubeAuthFlags};
 
 use crate::UsageError;
 
@@ -19,7 +18,7 @@ impl ConfigArgs {
     pub fn take(&mut self, args: &[String], i: &mut usize) -> Result<bool, UsageError> {
         let (name, inline) = split_flag(&args[*i]);
         let name = name.as_str();
-        if name != "--configmap" && !FLAGS.contains(&name) {
+        if name != "--configmap" && !KubeAuthFlags::NAMES.contains(&name) {
             return Ok(false);
         }
         let value = value_of(name, inline, args, i)?;
@@ -40,12 +39,10 @@ impl ConfigArgs {
             (Some(_), false) => Err(UsageError(
                 "give either --configmap or the kube-apiserver-style flags, not both".into(),
             )),
-            (Some(path), true) => {
-                let doc = std::fs::read(path)
-                    .map_err(|e| UsageError(format!("--configmap: cannot read {path:?}: {e}")))?;
-                Ok(config_from_configmap(&doc).map_err(|e| UsageError(format!("--configmap {path:?}: {e}")))?)
-            }
-            (None, false) => Ok(self.flags.to_config()?),
+            (Some(path), true) => ConfigSource::ConfigMapFile(path.into())
+                .load()
+                .map_err(|e| UsageError(format!("--configmap {path:?}: {e}"))),
+            (None, false) => Ok(ConfigSource::Flags(self.flags.clone()).load()?),
             (None, true) => Err(UsageError(
                 "no configuration: give --configmap FILE or --requestheader-client-ca-file / --client-ca-file".into(),
             )),
@@ -88,4 +85,15 @@ pub fn parse_at(value: &str) -> Result<UnixTime, UsageError> {
     Ok(UnixTime::since_unix_epoch(std::time::Duration::from_secs(
         secs,
     )))
+}
+
+/// A Unix timestamp as RFC 3339 (UTC), for messages.
+pub fn rfc3339(ts: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(ts)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| ts.to_string())
 }

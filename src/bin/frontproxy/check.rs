@@ -4,8 +4,8 @@
 use std::process::ExitCode;
 
 use frontproxy::{
-    Authentication, Authenticator, AuthenticatorOptions, CertificateDer, Decision, HeaderNames,
-    ManualClock, RequestHeaders, UnixTime, UserInfo,
+    Authentication, Authenticator, AuthenticatorOptions, CertificateDer, Decision, Handshake,
+    HeaderNames, ManualClock, RequestHeaders, UnixTime, UserInfo,
 };
 use serde::Serialize;
 
@@ -38,6 +38,7 @@ pub fn run(args: &[String]) -> Result<ExitCode, UsageError> {
     let mut at = None;
     let mut explain_steps = false;
     let mut repeat = 1u32;
+    let mut handshake = Handshake::Full;
     let mut i = 0;
     while i < args.len() {
         if config_args.take(args, &mut i)? {
@@ -56,6 +57,7 @@ pub fn run(args: &[String]) -> Result<ExitCode, UsageError> {
             }
             "--at" => at = Some(parse_at(&value_of(&name, inline, args, &mut i)?)?),
             "--explain" => explain_steps = true,
+            "--resumed" => handshake = Handshake::Resumed,
             "--repeat" => {
                 let v = value_of(&name, inline, args, &mut i)?;
                 repeat = v
@@ -91,15 +93,24 @@ pub fn run(args: &[String]) -> Result<ExitCode, UsageError> {
             ..AuthenticatorOptions::default()
         },
     );
-    let mut result = authenticator.authenticate_chain(&chain, &request_headers);
+    // The borrowed result, as a host gets it; `--repeat` measures exactly that path.
+    let mut last = authenticator.authenticate_chain(&chain, handshake, &request_headers);
     for _ in 1..repeat {
-        result = authenticator.authenticate_chain(&chain, &request_headers);
+        last = authenticator.authenticate_chain(&chain, handshake, &request_headers);
     }
+    let result = last.into_owned();
     if explain_steps {
         let peer = config.verify_peer(&chain, now);
         eprint!(
             "{}",
-            explain::account(&config, &chain, &peer, &request_headers, &result, now)
+            explain::account(
+                &config,
+                &chain,
+                peer.verdicts(),
+                &request_headers,
+                &result,
+                now
+            )
         );
         let stats = authenticator.cache_stats();
         eprintln!(
@@ -138,6 +149,10 @@ pub fn print_json(result: &Authentication) {
         Decision::Rejected(e) => Output::Rejected {
             reason: e.reason.code(),
             message: &e.message,
+        },
+        _ => Output::Rejected {
+            reason: "internal_error",
+            message: "a decision this frontproxy command does not know",
         },
     };
     println!("{}", serde_json::to_string(&output).expect("serializable"));

@@ -7,9 +7,9 @@
 
 use std::process::ExitCode;
 
-use frontproxy::bundle::BundleCert;
-use frontproxy::certinfo::{rfc3339, Validity};
-use frontproxy::headers::is_token;
+use frontproxy::{BundleCert, Validity};
+
+use crate::args::rfc3339;
 use frontproxy::{AuthConfig, CaBundle, UnixTime};
 use x509_parser::prelude::{FromDer, X509Certificate};
 
@@ -132,8 +132,8 @@ fn diagnose(config: &AuthConfig, now: i64) -> Findings {
             format!(
                 "request-header CA {}: {} certificate(s); allowed names {:?}; username headers {:?}, \
                  uid headers {:?}, group headers {:?}, extra prefixes {:?}",
-                rh.ca().source(),
-                rh.ca().certificates().len(),
+                rh.ca().map_or("none (the lists only clear headers)", |ca| ca.source()),
+                rh.ca().map_or(0, |ca| ca.certificates().len()),
                 rh.allowed_names(),
                 rh.username_headers().collect::<Vec<_>>(),
                 rh.uid_headers().collect::<Vec<_>>(),
@@ -161,13 +161,13 @@ fn diagnose(config: &AuthConfig, now: i64) -> Findings {
         ),
     }
 
-    if let (Some(rh), Some(client)) = (rh, client) {
-        check_overlap(&mut out, rh.ca(), client, rh.allowed_names());
+    if let (Some((rh, ca)), Some(client)) = (rh.zip(rh.and_then(|r| r.ca())), client) {
+        check_overlap(&mut out, ca, client, rh.allowed_names());
     }
-    if let Some(rh) = rh {
+    if let Some(ca) = rh.and_then(|r| r.ca()) {
         check_bundle(
             &mut out,
-            rh.ca(),
+            ca,
             "request-header CA",
             "the front proxy cannot authenticate: every aggregated request gets 401",
             now,
@@ -223,28 +223,15 @@ fn diagnose(config: &AuthConfig, now: i64) -> Findings {
         for w in config.warnings() {
             out.add(Severity::Warning, "header-names", w.clone());
         }
-        for (list, names) in [
-            (
-                "requestheader-username-headers",
-                rh.username_headers().collect::<Vec<_>>(),
-            ),
-            ("requestheader-uid-headers", rh.uid_headers().collect()),
-            ("requestheader-group-headers", rh.group_headers().collect()),
-            (
-                "requestheader-extra-headers-prefix",
-                rh.extra_prefixes().collect(),
-            ),
-        ] {
-            for name in names.iter().filter(|n| !is_token(n.as_bytes())) {
-                out.add(
-                    Severity::Warning,
-                    "header-names",
-                    format!(
-                        "{list} entry {name:?} is not a valid HTTP header name (a space or other \
-                         separator in it), so it never matches a request header (spec §1.1 rule 2)"
-                    ),
-                );
-            }
+        for (list, name) in rh.never_matching() {
+            out.add(
+                Severity::Warning,
+                "header-names",
+                format!(
+                    "{list} entry {name:?} is not a valid HTTP header name (a space or other \
+                     separator in it), so it never matches a request header (spec §1.1 rule 2)"
+                ),
+            );
         }
     }
     out

@@ -2,12 +2,13 @@
 
 use std::fmt::Write;
 
-use frontproxy::certinfo::{rfc3339, CertFacts, Validity};
-use frontproxy::identity::describe_header_use;
 use frontproxy::{
-    AuthConfig, Authentication, CaBundle, CertificateDer, ClientCertVerdict, Decision,
-    PeerVerification, ProxyVerdict, RequestHeaders, UnixTime, VerifiedChain,
+    decode_extra_key, AuthConfig, Authentication, CaBundle, CertFacts, CertificateDer,
+    ClientCertVerdict, Decision, PeerVerification, ProxyVerdict, RequestHeaderConfig,
+    RequestHeaders, UnixTime, Validity, VerifiedChain,
 };
+
+use crate::args::rfc3339;
 
 pub fn account(
     config: &AuthConfig,
@@ -47,23 +48,26 @@ pub fn account(
         }
     }
 
-    match config.request_header() {
+    match config
+        .request_header()
+        .and_then(|rh| rh.ca().map(|ca| (rh, ca)))
+    {
         None => {
-            let _ = writeln!(o, "\n2. request-header authenticator: not configured");
-        }
-        Some(rh) => {
             let _ = writeln!(
                 o,
-                "\n2. request-header authenticator ({}):",
-                rh.ca().source()
+                "\n2. request-header authenticator: not configured (no request-header CA; \
+                 configured header names are still cleared)"
             );
-            describe_bundle(o, rh.ca(), now);
+        }
+        Some((rh, rh_ca)) => {
+            let _ = writeln!(o, "\n2. request-header authenticator ({}):", rh_ca.source());
+            describe_bundle(o, rh_ca, now);
             match peer.proxy() {
                 ProxyVerdict::NotApplicable => {
                     let _ = writeln!(o, "   no opinion: no client certificate");
                 }
                 ProxyVerdict::Trusted(v) => {
-                    describe_path(o, rh.ca(), v);
+                    describe_path(o, rh_ca, v);
                     let _ =
                         writeln!(
                         o,
@@ -160,6 +164,9 @@ pub fn account(
         Decision::Rejected(e) => {
             let _ = writeln!(o, "   rejected (401) [{}]: {}", e.reason, e.message);
         }
+        other => {
+            let _ = writeln!(o, "   {other:?}");
+        }
     }
     if !result.clear_headers.is_empty() {
         let _ = writeln!(
@@ -222,4 +229,77 @@ fn describe_path(o: &mut String, ca: &CaBundle, v: &VerifiedChain) {
         v.intermediates,
         rfc3339(v.not_after)
     );
+}
+
+/// What the request-header authenticator does with each header line.
+fn describe_header_use(config: &RequestHeaderConfig, headers: &RequestHeaders<'_>) -> Vec<String> {
+    fn position<'a>(mut list: impl Iterator<Item = &'a str>, name: &[u8]) -> Option<usize> {
+        list.position(|h| h.as_bytes().eq_ignore_ascii_case(name))
+    }
+    let trim = |v: &[u8]| -> Vec<u8> {
+        let text = v
+            .iter()
+            .position(|&b| b != b' ' && b != b'\t')
+            .unwrap_or(v.len());
+        let end = v
+            .iter()
+            .rposition(|&b| b != b' ' && b != b'\t')
+            .map_or(text, |e| e + 1);
+        v[text..end].to_vec()
+    };
+    let mut seen: Vec<Vec<u8>> = Vec::new();
+    let mut lines = Vec::new();
+    for (i, (name, value)) in headers.pairs().iter().enumerate() {
+        let lower = name.to_ascii_lowercase();
+        let first_line = !seen.contains(&lower);
+        if first_line {
+            seen.push(lower);
+        }
+        let value = trim(value);
+        let shown = format!(
+            "#{} {}: {:?}",
+            i + 1,
+            String::from_utf8_lossy(name),
+            String::from_utf8_lossy(&value)
+        );
+        let mut uses = Vec::new();
+        for (pos, what) in [
+            (position(config.username_headers(), name), "username"),
+            (position(config.uid_headers(), name), "uid"),
+        ] {
+            if let Some(pos) = pos {
+                uses.push(if !first_line {
+                    format!("{what} header #{}: ignored, only the first value counts", pos + 1)
+                } else if value.is_empty() {
+                    format!("{what} header #{}: empty first value, skipped", pos + 1)
+                } else {
+                    format!("{what} header #{}: candidate (the first configured name with a non-empty first value wins)", pos + 1)
+                });
+            }
+        }
+        if position(config.group_headers(), name).is_some() {
+            uses.push(if value.is_empty() {
+                "group: empty value dropped".into()
+            } else {
+                "group".to_string()
+            });
+        }
+        for prefix in config.extra_prefixes() {
+            let p = prefix.as_bytes();
+            if name.len() >= p.len() && name[..p.len()].eq_ignore_ascii_case(p) {
+                uses.push(format!(
+                    "extra (prefix {prefix:?}) key {:?}",
+                    String::from_utf8_lossy(&decode_extra_key(&name[p.len()..]))
+                ));
+            }
+        }
+        if uses.is_empty() {
+            uses.push("not an identity header".into());
+        }
+        lines.push(format!("{shown} -> {}", uses.join("; ")));
+    }
+    if lines.is_empty() {
+        lines.push("(no headers)".into());
+    }
+    lines
 }

@@ -12,7 +12,7 @@ use std::process::ExitCode;
 
 const USAGE: &str = "\
 usage:
-  frontproxy check [CONFIG] [--chain FILE] [--header 'Name: value']... [--at RFC3339] [--explain] [--repeat N]
+  frontproxy check [CONFIG] [--chain FILE] [--header 'Name: value']... [--at RFC3339] [--explain] [--repeat N] [--resumed]
   frontproxy doctor CONFIG [--at RFC3339]
   frontproxy demo
   frontproxy version
@@ -28,7 +28,9 @@ CONFIG is either  --configmap FILE   (the ConfigMap as JSON or YAML)
 --header          repeatable, order preserved; the same name twice gives two values
 --at              verify as of this instant instead of now
 --explain         an account of each step on stderr (including whether the decision cache was hit)
---repeat N        authenticate the same request N times through the decision cache (default 1)
+--repeat N        authenticate the same request N times through the verdict cache (default 1)
+--resumed         the TLS session was resumed: a lone leaf may reuse a verdict reached with its
+                  intermediates (only within this run's cache)
 
 exit status: 0 authenticated, 1 anonymous or rejected, 2 usage or configuration error
 

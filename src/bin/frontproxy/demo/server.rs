@@ -11,7 +11,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use frontproxy::tls::RequestClientCertVerifier;
-use frontproxy::{AuthConfig, Authenticator, CertificateDer, Decision, RequestHeaders};
+use frontproxy::{AuthConfig, Authenticator, CertificateDer, Decision, Handshake, RequestHeaders};
 use rustls::crypto::CryptoProvider;
 use rustls::{ServerConfig, ServerConnection};
 use serde_json::{json, Value};
@@ -239,7 +239,7 @@ fn serve_connection(state: &ServerState, id: u64, tcp: TcpStream) -> Result<(), 
         .map(|c| c.iter().map(|d| d.clone().into_owned()).collect())
         .unwrap_or_default();
     // Once per connection: the verdicts on the chain; requests reuse this handle.
-    let mut peer = state.auth.verify_peer(&chain);
+    let mut peer = state.auth.verify_peer(&chain, Handshake::Full);
     state.peer_verifications.fetch_add(1, Ordering::SeqCst);
     let mut verifications = 1u32;
     let mut stream = rustls::StreamOwned::new(conn, tcp);
@@ -270,7 +270,8 @@ fn serve_connection(state: &ServerState, id: u64, tcp: TcpStream) -> Result<(), 
         let before = (peer.generation(), peer.verified_at());
         let result = state
             .auth
-            .authenticate(&mut peer, &RequestHeaders::from_pairs(&pairs));
+            .authenticate(&mut peer, &RequestHeaders::from_pairs(&pairs))
+            .into_owned();
         if before != (peer.generation(), peer.verified_at()) {
             // The configuration changed or a certificate of the path expired: re-verified.
             verifications += 1;
@@ -286,7 +287,7 @@ fn serve_connection(state: &ServerState, id: u64, tcp: TcpStream) -> Result<(), 
             "id": id,
             "request": n,
             "peerVerifications": verifications,
-            "handleValidUntil": frontproxy::certinfo::rfc3339(peer.valid_until()),
+            "handleValidUntil": crate::args::rfc3339(peer.valid_until()),
         });
         let (status, body, reason, text) = match &result.decision {
             Decision::Rejected(e) => (
@@ -302,7 +303,7 @@ fn serve_connection(state: &ServerState, id: u64, tcp: TcpStream) -> Result<(), 
                         user,
                     } => (authenticator.as_str(), user),
                     Decision::Anonymous { user } => ("anonymous", user),
-                    Decision::Rejected(_) => unreachable!("handled above"),
+                    _ => unreachable!("rejections are handled above"),
                 };
                 // What the handler behind the filter would see (spec §1.9 rule 32).
                 let forwarded: Vec<String> = request

@@ -1,13 +1,18 @@
-//! Stable reason codes for rejected requests and configuration errors.
+//! The errors of the library, in one place: [`Reason`] (the stable code of a rejected
+//! request), [`AuthError`] (a rejection: reason plus message) and [`ConfigError`] (a
+//! configuration that does not load: which flag, key or file, and why).
 //!
-//! The same codes appear in the CLI's JSON (`reason`), in the C ABI (as numbers) and in every
-//! binding, so both the string and the number of a code never change once released.
+//! Reason codes appear in the CLI's JSON (`reason`), in the C ABI (as numbers) and in every
+//! binding. They are only ever appended: a released code's string and number never change
+//! and are never reused.
 
 use std::fmt;
 
-/// Why a request was rejected (HTTP 401). Numbers are stable; new codes are only appended.
+/// Why a request was rejected (HTTP 401). Numbers are stable; new codes are only appended,
+/// so match with a wildcard arm.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(u32)]
+#[non_exhaustive]
 pub enum Reason {
     /// The presented chain has more certificates than the configured bound.
     ChainTooLong = 1,
@@ -83,7 +88,7 @@ impl Reason {
     }
 
     /// [`Reason::code`] followed by a NUL byte: a static C string for the C ABI.
-    pub fn code_with_nul(self) -> &'static str {
+    pub(crate) fn code_with_nul(self) -> &'static str {
         match self {
             Reason::ChainTooLong => "chain_too_long\0",
             Reason::MalformedCertificate => "malformed_certificate\0",
@@ -162,3 +167,28 @@ impl fmt::Display for AuthError {
 }
 
 impl std::error::Error for AuthError {}
+
+/// A configuration error: which flag, ConfigMap key or builder field is at fault, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigError {
+    /// The flag (`--requestheader-client-ca-file`), ConfigMap key or field at fault.
+    pub source: String,
+    pub message: String,
+}
+
+impl ConfigError {
+    pub fn new(source: impl Into<String>, message: impl Into<String>) -> Self {
+        ConfigError {
+            source: source.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.source, self.message)
+    }
+}
+
+impl std::error::Error for ConfigError {}

@@ -1,0 +1,456 @@
+//! The decision on one request: the union of the authenticators (spec §1.8 rules 24–27), the
+//! authenticated-group adder (§1.9 rule 30) and the headers to clear (§1.9 rule 32).
+//!
+//! Union order: request-header first, then x509; the first success wins, errors are
+//! collected, and no opinion from both falls through to `system:anonymous`.
+//!
+//! The header step produces an [`AuthenticationRef`], which borrows names and values from the
+//! request and allocates nothing for a typical request; [`AuthenticationRef::into_owned`]
+//! gives the owned [`Authentication`].
+
+use std::borrow::Cow;
+use std::fmt;
+
+use rustls_pki_types::{CertificateDer, UnixTime};
+use serde::Serialize;
+use smallvec::SmallVec;
+
+use crate::clear::ClearSpec;
+use crate::config::AuthConfig;
+use crate::error::{AuthError, Reason};
+use crate::headers::RequestHeaders;
+use crate::identity::extract_identity;
+use crate::peer::{ClientCertVerdict, Handshake, Peer, PeerVerification, ProxyVerdict};
+use crate::user::{UserInfo, UserRef};
+
+/// Which authenticator produced a user.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[non_exhaustive]
+pub enum AuthenticatorKind {
+    #[serde(rename = "requestheader")]
+    RequestHeader,
+    #[serde(rename = "x509")]
+    X509,
+}
+
+impl AuthenticatorKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthenticatorKind::RequestHeader => "requestheader",
+            AuthenticatorKind::X509 => "x509",
+        }
+    }
+}
+
+/// The verdict for one request, borrowing from it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DecisionRef<'r> {
+    /// A user, after the group adder, and which authenticator vouched for it.
+    Authenticated {
+        authenticator: AuthenticatorKind,
+        user: UserRef<'r>,
+    },
+    /// No authenticator had an opinion: `system:anonymous`.
+    Anonymous { user: UserRef<'r> },
+    /// HTTP 401.
+    Rejected(AuthError),
+}
+
+/// The verdict for one request (owned).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Decision {
+    /// A user, after the group adder, and which authenticator vouched for it.
+    Authenticated {
+        authenticator: AuthenticatorKind,
+        user: UserInfo,
+    },
+    /// No authenticator had an opinion: `system:anonymous`.
+    Anonymous { user: UserInfo },
+    /// HTTP 401.
+    Rejected(AuthError),
+}
+
+/// The names of this request's headers to remove, each once, spelled as received (borrowed
+/// from the request).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ClearHeaders<'r>(SmallVec<[&'r str; 8]>);
+
+impl<'r> ClearHeaders<'r> {
+    pub fn as_slice(&self) -> &[&'r str] {
+        &self.0
+    }
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = &'r str> + '_ {
+        self.0.iter().copied()
+    }
+
+    /// The headers of `headers` that `spec` clears. `None` when a name is not UTF-8 (it was
+    /// not validated; the caller fails closed).
+    fn of(spec: &ClearSpec, headers: &RequestHeaders<'r>) -> Option<ClearHeaders<'r>> {
+        let mut out = SmallVec::new();
+        for &(name, _) in headers.pairs() {
+            if spec.matches(name)
+                && !out.iter().any(|n: &&str| {
+                    n.len() == name.len() && n.as_bytes().eq_ignore_ascii_case(name)
+                })
+            {
+                out.push(std::str::from_utf8(name).ok()?);
+            }
+        }
+        Some(ClearHeaders(out))
+    }
+}
+
+/// A decision plus the headers of this request the host must remove before passing it on,
+/// borrowing from the request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuthenticationRef<'r> {
+    pub decision: DecisionRef<'r>,
+    /// Filled for authenticated and anonymous decisions; a rejected request goes no further.
+    pub clear_headers: ClearHeaders<'r>,
+    /// Whether the verdict on the chain came from the verdict cache in this call.
+    pub from_cache: bool,
+    /// The generation of the configuration that decided (see [`AuthConfig::generation`]).
+    pub generation: u64,
+}
+
+impl<'r> AuthenticationRef<'r> {
+    pub fn user(&self) -> Option<&UserRef<'r>> {
+        match &self.decision {
+            DecisionRef::Authenticated { user, .. } | DecisionRef::Anonymous { user } => Some(user),
+            DecisionRef::Rejected(_) => None,
+        }
+    }
+
+    pub fn is_rejected(&self) -> bool {
+        matches!(self.decision, DecisionRef::Rejected(_))
+    }
+
+    /// The owned form.
+    pub fn into_owned(self) -> Authentication {
+        let decision = match self.decision {
+            DecisionRef::Authenticated {
+                authenticator,
+                user,
+            } => Decision::Authenticated {
+                authenticator,
+                user: user.to_user_info(),
+            },
+            DecisionRef::Anonymous { user } => Decision::Anonymous {
+                user: user.to_user_info(),
+            },
+            DecisionRef::Rejected(e) => Decision::Rejected(e),
+        };
+        let mut clear_headers = HeaderNames::default();
+        for name in self.clear_headers.iter() {
+            clear_headers.push(name);
+        }
+        Authentication {
+            decision,
+            clear_headers,
+            from_cache: self.from_cache,
+            generation: self.generation,
+        }
+    }
+}
+
+/// A decision plus the headers of this request the host must remove before passing it on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Authentication {
+    pub decision: Decision,
+    /// Names of this request's headers to remove (each once, spelled as received). Filled for
+    /// authenticated and anonymous decisions; a rejected request goes no further.
+    pub clear_headers: HeaderNames,
+    /// Whether the verdict on the chain came from the verdict cache.
+    pub from_cache: bool,
+    /// The generation of the configuration that decided (see [`AuthConfig::generation`]).
+    pub generation: u64,
+}
+
+impl Authentication {
+    pub fn user(&self) -> Option<&UserInfo> {
+        match &self.decision {
+            Decision::Authenticated { user, .. } | Decision::Anonymous { user } => Some(user),
+            Decision::Rejected(_) => None,
+        }
+    }
+}
+
+/// The union over verified peer verdicts, for one request's headers.
+pub(crate) fn decide<'r>(
+    config: &AuthConfig,
+    peer: &PeerVerification,
+    headers: &RequestHeaders<'r>,
+    from_cache: bool,
+) -> AuthenticationRef<'r> {
+    let mut result = decide_union(config, peer, headers);
+    result.from_cache = from_cache;
+    result
+}
+
+fn decide_union<'r>(
+    config: &AuthConfig,
+    peer: &PeerVerification,
+    headers: &RequestHeaders<'r>,
+) -> AuthenticationRef<'r> {
+    if let Err(e) = headers.validate(&config.limits) {
+        return rejected(config, e);
+    }
+    let mut errors: SmallVec<[&AuthError; 2]> = SmallVec::new();
+    if let Some(rh) = &config.request_header {
+        match &peer.proxy {
+            ProxyVerdict::Trusted(_) => match extract_identity(rh, headers) {
+                Ok(Some(user)) => {
+                    return success(config, AuthenticatorKind::RequestHeader, user, headers)
+                }
+                Ok(None) => {}
+                // Undecodable identity headers end the request: never fall through to
+                // another authenticator with headers Go would have read differently.
+                Err(e) => return rejected(config, e),
+            },
+            ProxyVerdict::Failed(e) => errors.push(e),
+            ProxyVerdict::NotApplicable => {}
+        }
+    }
+    match &peer.client_cert {
+        ClientCertVerdict::Verified(_, Some(user)) => {
+            let user = owned_user_ref(user);
+            return success(config, AuthenticatorKind::X509, user, headers);
+        }
+        ClientCertVerdict::Failed(e) => errors.push(e),
+        _ => {}
+    }
+    match errors.as_slice() {
+        [] => with_clear_headers(
+            config,
+            DecisionRef::Anonymous {
+                user: UserRef::anonymous(),
+            },
+            headers,
+        ),
+        [one] => rejected(config, (*one).clone()),
+        many => rejected(
+            config,
+            AuthError::new(
+                many[0].reason,
+                many.iter()
+                    .map(|e| e.message.as_str())
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
+        ),
+    }
+}
+
+/// A certificate's user, copied out of the verdict (which may be a cache entry).
+fn owned_user_ref<'r>(user: &UserInfo) -> UserRef<'r> {
+    let borrowed = user.as_user_ref();
+    UserRef {
+        name: Cow::Owned(borrowed.name.into_owned()),
+        uid: Cow::Owned(borrowed.uid.into_owned()),
+        groups: borrowed
+            .groups
+            .into_iter()
+            .map(|g| Cow::Owned(g.into_owned()))
+            .collect(),
+        extra: borrowed
+            .extra
+            .into_iter()
+            .map(|(k, v)| (Cow::Owned(k.into_owned()), Cow::Owned(v.into_owned())))
+            .collect(),
+    }
+}
+
+fn success<'r>(
+    config: &AuthConfig,
+    authenticator: AuthenticatorKind,
+    mut user: UserRef<'r>,
+    headers: &RequestHeaders<'r>,
+) -> AuthenticationRef<'r> {
+    user.add_authenticated_group();
+    with_clear_headers(
+        config,
+        DecisionRef::Authenticated {
+            authenticator,
+            user,
+        },
+        headers,
+    )
+}
+
+fn with_clear_headers<'r>(
+    config: &AuthConfig,
+    decision: DecisionRef<'r>,
+    headers: &RequestHeaders<'r>,
+) -> AuthenticationRef<'r> {
+    match ClearHeaders::of(&config.clear, headers) {
+        Some(clear_headers) => AuthenticationRef {
+            decision,
+            clear_headers,
+            from_cache: false,
+            generation: config.generation,
+        },
+        None => rejected(
+            config,
+            AuthError::new(Reason::InternalError, "a header name to clear is not UTF-8"),
+        ),
+    }
+}
+
+/// A rejection under `config`.
+pub(crate) fn rejected<'r>(config: &AuthConfig, e: AuthError) -> AuthenticationRef<'r> {
+    AuthenticationRef {
+        decision: DecisionRef::Rejected(e),
+        clear_headers: ClearHeaders::default(),
+        from_cache: false,
+        generation: config.generation,
+    }
+}
+
+/// One-shot authentication against a configuration, without a cache or reloads (the
+/// [`crate::Authenticator`] adds both).
+impl AuthConfig {
+    /// Verifies a presented chain (leaf first; empty = no client certificate) at `now`, for a
+    /// per-connection handle.
+    pub fn verify_peer(&self, chain: &[CertificateDer<'_>], now: UnixTime) -> Peer {
+        Peer::new(self, chain, Handshake::Full, now, None)
+    }
+
+    /// Runs the header step for one request against a peer. A `peer` from another
+    /// configuration generation, or outside its validity window at `now`, is verified again
+    /// first (a copy; the handle is not changed): a verdict is never trusted past what made it
+    /// true.
+    pub fn authenticate(
+        &self,
+        peer: &Peer,
+        headers: &RequestHeaders<'_>,
+        now: UnixTime,
+    ) -> Authentication {
+        let mut peer = peer.clone();
+        let (verdicts, from_cache) = peer.current(self, now, None);
+        decide(self, verdicts, headers, from_cache).into_owned()
+    }
+
+    /// Verifies the chain and authenticates the request in one call.
+    pub fn authenticate_request(
+        &self,
+        chain: &[CertificateDer<'_>],
+        headers: &RequestHeaders<'_>,
+        now: UnixTime,
+    ) -> Authentication {
+        let verdicts = crate::peer::verdicts_for(self, chain, Handshake::Full, now, None);
+        decide(self, &verdicts, headers, false).into_owned()
+    }
+}
+
+/// Header names as received, kept in one buffer (one allocation for the text, one for the
+/// boundaries): the owned form of [`ClearHeaders`].
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct HeaderNames {
+    text: String,
+    ends: Vec<u32>,
+}
+
+impl HeaderNames {
+    fn push(&mut self, name: &str) {
+        self.text.push_str(name);
+        self.ends.push(self.text.len() as u32);
+    }
+
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// The `i`-th name.
+    pub fn get(&self, i: usize) -> Option<&str> {
+        let end = *self.ends.get(i)? as usize;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        self.text.get(start..end)
+    }
+
+    pub fn iter(&self) -> HeaderNamesIter<'_> {
+        HeaderNamesIter {
+            names: self,
+            next: 0,
+        }
+    }
+
+    /// Whether `name` is in the list (exact comparison).
+    pub fn contains(&self, name: &str) -> bool {
+        self.iter().any(|n| n == name)
+    }
+
+    pub fn to_vec(&self) -> Vec<String> {
+        self.iter().map(str::to_owned).collect()
+    }
+}
+
+impl<'a> IntoIterator for &'a HeaderNames {
+    type Item = &'a str;
+    type IntoIter = HeaderNamesIter<'a>;
+    fn into_iter(self) -> HeaderNamesIter<'a> {
+        self.iter()
+    }
+}
+
+/// Iterator over [`HeaderNames`].
+pub struct HeaderNamesIter<'a> {
+    names: &'a HeaderNames,
+    next: usize,
+}
+
+impl<'a> Iterator for HeaderNamesIter<'a> {
+    type Item = &'a str;
+    fn next(&mut self) -> Option<&'a str> {
+        let name = self.names.get(self.next)?;
+        self.next += 1;
+        Some(name)
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = self.names.len() - self.next;
+        (n, Some(n))
+    }
+}
+
+impl ExactSizeIterator for HeaderNamesIter<'_> {}
+
+impl fmt::Debug for HeaderNames {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl Serialize for HeaderNames {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.iter())
+    }
+}
+
+impl<S: AsRef<str>> PartialEq<[S]> for HeaderNames {
+    fn eq(&self, other: &[S]) -> bool {
+        self.len() == other.len() && self.iter().zip(other).all(|(a, b)| a == b.as_ref())
+    }
+}
+
+impl<S: AsRef<str>, const N: usize> PartialEq<[S; N]> for HeaderNames {
+    fn eq(&self, other: &[S; N]) -> bool {
+        *self == other[..]
+    }
+}
+
+impl<S: AsRef<str>> PartialEq<Vec<S>> for HeaderNames {
+    fn eq(&self, other: &Vec<S>) -> bool {
+        *self == other[..]
+    }
+}
