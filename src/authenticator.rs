@@ -177,6 +177,7 @@ impl Authenticator {
     /// Per-connection path, step 2: the header step for one request. When the configuration
     /// changed since the handle was verified, or a certificate of its path expired, the handle
     /// is renewed before anything is trusted.
+    #[inline]
     pub fn authenticate<'r>(
         &self,
         peer: &mut Peer,
@@ -188,6 +189,7 @@ impl Authenticator {
     /// Verdict-cache path, for hosts without per-connection state: the chain's verdicts are
     /// looked up by the presented bytes; a miss verifies them and files the result.
     /// `handshake` says whether the TLS session was resumed.
+    #[inline]
     pub fn authenticate_chain<'r>(
         &self,
         chain: &[CertificateDer<'_>],

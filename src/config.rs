@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use crate::bundle::CaBundle;
 use crate::clear::ClearSpec;
 use crate::error::ConfigError;
+use crate::header_step::HeaderRoles;
 use crate::http_syntax::is_token;
 use crate::limits::Limits;
 
@@ -18,45 +19,6 @@ pub const STANDARD_UID_HEADER: &str = "X-Remote-Uid";
 pub const STANDARD_GROUP_HEADER: &str = "X-Remote-Group";
 pub const STANDARD_EXTRA_PREFIX: &str = "X-Remote-Extra-";
 
-/// A configured header name, with its lowercase form precomputed for matching.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct HeaderName {
-    configured: String,
-    lower: Vec<u8>,
-    /// A name that is not an HTTP token (empty, a space in it...) can never match a request
-    /// header, exactly as in Go where the lookup key would contain the space (spec §1.1 rule 2).
-    /// A prefix only needs token bytes: Go compares prefixes with `strings.HasPrefix`, so the
-    /// empty prefix matches every header (and clears every header after success).
-    matchable: bool,
-}
-
-impl HeaderName {
-    /// An exact header name (username, UID, group headers).
-    pub fn new(name: &str) -> Self {
-        HeaderName {
-            configured: name.to_string(),
-            lower: name.as_bytes().to_ascii_lowercase(),
-            matchable: is_token(name.as_bytes()),
-        }
-    }
-
-    /// A header-name prefix (extra headers).
-    pub fn prefix(prefix: &str) -> Self {
-        HeaderName {
-            configured: prefix.to_string(),
-            lower: prefix.as_bytes().to_ascii_lowercase(),
-            matchable: prefix.is_empty() || is_token(prefix.as_bytes()),
-        }
-    }
-    pub fn as_str(&self) -> &str {
-        &self.configured
-    }
-    /// The lowercase name, or `None` when it can never match a request header.
-    pub(crate) fn lower(&self) -> Option<&[u8]> {
-        self.matchable.then_some(self.lower.as_slice())
-    }
-}
-
 /// The request-header authenticator's configuration (spec §1.1).
 #[derive(Clone, Debug)]
 pub struct RequestHeaderConfig {
@@ -64,11 +26,9 @@ pub struct RequestHeaderConfig {
     /// as in Kubernetes the authenticator then never has an opinion, but its configured
     /// header names are still cleared after every success (spec §1.9 rule 32).
     pub(crate) ca: Option<CaBundle>,
-    pub(crate) username_headers: Vec<HeaderName>,
-    pub(crate) uid_headers: Vec<HeaderName>,
-    pub(crate) group_headers: Vec<HeaderName>,
-    pub(crate) extra_prefixes: Vec<HeaderName>,
-    pub(crate) allowed_names: Vec<String>,
+    /// The lists as configured (names that can never match included: they are reported, and
+    /// never match).
+    pub(crate) lists: RequestHeaderOptions,
 }
 
 impl RequestHeaderConfig {
@@ -77,34 +37,40 @@ impl RequestHeaderConfig {
         self.ca.as_ref()
     }
     pub fn username_headers(&self) -> impl Iterator<Item = &str> {
-        self.username_headers.iter().map(HeaderName::as_str)
+        self.lists.username_headers.iter().map(String::as_str)
     }
     pub fn uid_headers(&self) -> impl Iterator<Item = &str> {
-        self.uid_headers.iter().map(HeaderName::as_str)
+        self.lists.uid_headers.iter().map(String::as_str)
     }
     pub fn group_headers(&self) -> impl Iterator<Item = &str> {
-        self.group_headers.iter().map(HeaderName::as_str)
+        self.lists.group_headers.iter().map(String::as_str)
     }
     pub fn extra_prefixes(&self) -> impl Iterator<Item = &str> {
-        self.extra_prefixes.iter().map(HeaderName::as_str)
+        self.lists.extra_headers_prefix.iter().map(String::as_str)
     }
     pub fn allowed_names(&self) -> &[String] {
-        &self.allowed_names
+        &self.lists.allowed_names
     }
     /// Configured names that can never match a request header (not an HTTP token: a space or
-    /// another separator in it; spec §1.1 rule 2), each with the list it is in.
+    /// another separator in it; spec §1.1 rule 2), each with the list it is in. The empty
+    /// prefix is not one of them: it matches every header.
     pub fn never_matching(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        let l = &self.lists;
         [
-            ("requestheader-username-headers", &self.username_headers),
-            ("requestheader-uid-headers", &self.uid_headers),
-            ("requestheader-group-headers", &self.group_headers),
-            ("requestheader-extra-headers-prefix", &self.extra_prefixes),
+            ("requestheader-username-headers", &l.username_headers, false),
+            ("requestheader-uid-headers", &l.uid_headers, false),
+            ("requestheader-group-headers", &l.group_headers, false),
+            (
+                "requestheader-extra-headers-prefix",
+                &l.extra_headers_prefix,
+                true,
+            ),
         ]
         .into_iter()
-        .flat_map(|(list, names)| {
+        .flat_map(|(list, names, prefix)| {
             names
                 .iter()
-                .filter(|n| n.lower().is_none())
+                .filter(move |n| !(is_token(n.as_bytes()) || prefix && n.is_empty()))
                 .map(move |n| (list, n.as_str()))
         })
     }
@@ -317,42 +283,16 @@ impl AuthConfigBuilder {
         }
         let limits = self.limits.unwrap_or_default();
         limits.validate()?;
-        let request_header = self.request_header.map(|(ca, o)| {
-            let names = |v: &[String]| v.iter().map(|s| HeaderName::new(s)).collect::<Vec<_>>();
-            RequestHeaderConfig {
-                ca,
-                username_headers: names(&o.username_headers),
-                uid_headers: names(&o.uid_headers),
-                group_headers: names(&o.group_headers),
-                extra_prefixes: o
-                    .extra_headers_prefix
-                    .iter()
-                    .map(|p| HeaderName::prefix(p))
-                    .collect(),
-                allowed_names: o.allowed_names,
-            }
-        });
+        let request_header = self
+            .request_header
+            .map(|(ca, lists)| RequestHeaderConfig { ca, lists });
         let warnings = match &request_header {
-            Some(rh) => RequestHeaderOptions {
-                username_headers: rh.username_headers().map(String::from).collect(),
-                uid_headers: vec![],
-                group_headers: rh.group_headers().map(String::from).collect(),
-                extra_headers_prefix: rh.extra_prefixes().map(String::from).collect(),
-                allowed_names: vec![],
-            }
-            .standard_name_warnings(),
+            Some(rh) => rh.lists.standard_name_warnings(),
             None => vec![],
         };
-        let clear = match &request_header {
-            Some(rh) => ClearSpec::new(
-                [&rh.username_headers, &rh.uid_headers, &rh.group_headers]
-                    .into_iter()
-                    .flatten()
-                    .filter_map(HeaderName::lower),
-                rh.extra_prefixes.iter().filter_map(HeaderName::lower),
-            ),
-            None => ClearSpec::new(std::iter::empty(), std::iter::empty()),
-        };
+        let clear = ClearSpec::new(HeaderRoles::new(
+            request_header.as_ref().map(|rh| &rh.lists),
+        ));
         Ok(AuthConfig {
             request_header,
             client_ca: self.client_ca,

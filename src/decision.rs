@@ -8,18 +8,16 @@
 //! request and allocates nothing for a typical request; [`AuthenticationRef::into_owned`]
 //! gives the owned [`Authentication`].
 
-use std::borrow::Cow;
 use std::fmt;
 
 use rustls_pki_types::{CertificateDer, UnixTime};
 use serde::Serialize;
 use smallvec::SmallVec;
 
-use crate::clear::ClearSpec;
 use crate::config::AuthConfig;
-use crate::error::{AuthError, Reason};
+use crate::error::AuthError;
+use crate::header_step::scan;
 use crate::headers::RequestHeaders;
-use crate::identity::extract_identity;
 use crate::peer::{ClientCertVerdict, Handshake, Peer, PeerVerification, ProxyVerdict};
 use crate::user::{UserInfo, UserRef};
 
@@ -73,38 +71,27 @@ pub enum Decision {
 }
 
 /// The names of this request's headers to remove, each once, spelled as received (borrowed
-/// from the request).
+/// from the request). Names are HTTP tokens, so they are ASCII.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct ClearHeaders<'r>(SmallVec<[&'r str; 8]>);
+pub struct ClearHeaders<'r>(SmallVec<[&'r [u8]; 8]>);
 
 impl<'r> ClearHeaders<'r> {
-    pub fn as_slice(&self) -> &[&'r str] {
-        &self.0
-    }
     pub fn len(&self) -> usize {
         self.0.len()
     }
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
-    pub fn iter(&self) -> impl ExactSizeIterator<Item = &'r str> + '_ {
+    /// The names as bytes.
+    pub fn iter_bytes(&self) -> impl ExactSizeIterator<Item = &'r [u8]> + '_ {
         self.0.iter().copied()
     }
-
-    /// The headers of `headers` that `spec` clears. `None` when a name is not UTF-8 (it was
-    /// not validated; the caller fails closed).
-    fn of(spec: &ClearSpec, headers: &RequestHeaders<'r>) -> Option<ClearHeaders<'r>> {
-        let mut out = SmallVec::new();
-        for &(name, _) in headers.pairs() {
-            if spec.matches(name)
-                && !out.iter().any(|n: &&str| {
-                    n.len() == name.len() && n.as_bytes().eq_ignore_ascii_case(name)
-                })
-            {
-                out.push(std::str::from_utf8(name).ok()?);
-            }
-        }
-        Some(ClearHeaders(out))
+    /// The names as text.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = &'r str> + '_ {
+        // Validated tokens (or an `http::HeaderMap`'s names) are ASCII.
+        self.0
+            .iter()
+            .map(|n| std::str::from_utf8(n).unwrap_or_default())
     }
 }
 
@@ -184,6 +171,7 @@ impl Authentication {
 }
 
 /// The union over verified peer verdicts, for one request's headers.
+#[inline]
 pub(crate) fn decide<'r>(
     config: &AuthConfig,
     peer: &PeerVerification,
@@ -195,20 +183,22 @@ pub(crate) fn decide<'r>(
     result
 }
 
+#[inline]
 fn decide_union<'r>(
     config: &AuthConfig,
     peer: &PeerVerification,
     headers: &RequestHeaders<'r>,
 ) -> AuthenticationRef<'r> {
-    if let Err(e) = headers.validate(&config.limits) {
-        return rejected(config, e);
-    }
+    let scan = match scan(&config.clear.roles, headers, &config.limits) {
+        Ok(scan) => scan,
+        Err(e) => return rejected(config, e),
+    };
     let mut errors: SmallVec<[&AuthError; 2]> = SmallVec::new();
     if let Some(rh) = &config.request_header {
         match &peer.proxy {
-            ProxyVerdict::Trusted(_) => match extract_identity(rh, headers) {
+            ProxyVerdict::Trusted(_) => match scan.identity(&rh.lists) {
                 Ok(Some(user)) => {
-                    return success(config, AuthenticatorKind::RequestHeader, user, headers)
+                    return success(config, AuthenticatorKind::RequestHeader, user, scan.clear)
                 }
                 Ok(None) => {}
                 // Undecodable identity headers end the request: never fall through to
@@ -221,20 +211,22 @@ fn decide_union<'r>(
     }
     match &peer.client_cert {
         ClientCertVerdict::Verified(_, Some(user)) => {
-            let user = owned_user_ref(user);
-            return success(config, AuthenticatorKind::X509, user, headers);
+            // A certificate's user, copied out of the verdict (which may be a cache entry).
+            let user = user.to_user_ref();
+            return success(config, AuthenticatorKind::X509, user, scan.clear);
         }
         ClientCertVerdict::Failed(e) => errors.push(e),
         _ => {}
     }
     match errors.as_slice() {
-        [] => with_clear_headers(
-            config,
-            DecisionRef::Anonymous {
+        [] => AuthenticationRef {
+            decision: DecisionRef::Anonymous {
                 user: UserRef::anonymous(),
             },
-            headers,
-        ),
+            clear_headers: ClearHeaders(scan.clear),
+            from_cache: false,
+            generation: config.generation,
+        },
         [one] => rejected(config, (*one).clone()),
         many => rejected(
             config,
@@ -249,58 +241,22 @@ fn decide_union<'r>(
     }
 }
 
-/// A certificate's user, copied out of the verdict (which may be a cache entry).
-fn owned_user_ref<'r>(user: &UserInfo) -> UserRef<'r> {
-    let borrowed = user.as_user_ref();
-    UserRef {
-        name: Cow::Owned(borrowed.name.into_owned()),
-        uid: Cow::Owned(borrowed.uid.into_owned()),
-        groups: borrowed
-            .groups
-            .into_iter()
-            .map(|g| Cow::Owned(g.into_owned()))
-            .collect(),
-        extra: borrowed
-            .extra
-            .into_iter()
-            .map(|(k, v)| (Cow::Owned(k.into_owned()), Cow::Owned(v.into_owned())))
-            .collect(),
-    }
-}
-
+#[inline]
 fn success<'r>(
     config: &AuthConfig,
     authenticator: AuthenticatorKind,
     mut user: UserRef<'r>,
-    headers: &RequestHeaders<'r>,
+    clear: SmallVec<[&'r [u8]; 8]>,
 ) -> AuthenticationRef<'r> {
     user.add_authenticated_group();
-    with_clear_headers(
-        config,
-        DecisionRef::Authenticated {
+    AuthenticationRef {
+        decision: DecisionRef::Authenticated {
             authenticator,
             user,
         },
-        headers,
-    )
-}
-
-fn with_clear_headers<'r>(
-    config: &AuthConfig,
-    decision: DecisionRef<'r>,
-    headers: &RequestHeaders<'r>,
-) -> AuthenticationRef<'r> {
-    match ClearHeaders::of(&config.clear, headers) {
-        Some(clear_headers) => AuthenticationRef {
-            decision,
-            clear_headers,
-            from_cache: false,
-            generation: config.generation,
-        },
-        None => rejected(
-            config,
-            AuthError::new(Reason::InternalError, "a header name to clear is not UTF-8"),
-        ),
+        clear_headers: ClearHeaders(clear),
+        from_cache: false,
+        generation: config.generation,
     }
 }
 

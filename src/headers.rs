@@ -11,7 +11,7 @@ use std::borrow::Cow;
 use http::HeaderMap;
 
 use crate::error::{AuthError, Reason};
-use crate::http_syntax::{has_forbidden_value_byte, is_forbidden_value_byte, is_token, trim_ows};
+use crate::http_syntax::{has_forbidden_value_byte, is_forbidden_value_byte, is_token};
 use crate::limits::Limits;
 
 /// One header line: name and value bytes, in arrival order.
@@ -63,47 +63,54 @@ impl<'a> RequestHeaders<'a> {
     pub fn validate(&self, limits: &Limits) -> Result<(), AuthError> {
         let pairs = &*self.pairs;
         limits.check_headers(pairs.len(), |i| (pairs[i].0.len(), pairs[i].1.len()))?;
-        if self.trusted_syntax {
-            return Ok(());
-        }
-        for (i, (name, value)) in pairs.iter().enumerate() {
-            if !is_token(name) {
-                return Err(AuthError::new(
-                    Reason::InvalidHeader,
-                    format!(
-                        "header #{} has an invalid name {:?} (an HTTP token is required)",
-                        i + 1,
-                        String::from_utf8_lossy(name)
-                    ),
-                ));
-            }
-            if has_forbidden_value_byte(value) {
-                let pos = value
-                    .iter()
-                    .position(|&b| is_forbidden_value_byte(b))
-                    .unwrap_or(0);
-                return Err(AuthError::new(
-                    Reason::InvalidHeader,
-                    format!(
-                        "header {:?} has a control character (0x{:02x}) in its value",
-                        String::from_utf8_lossy(name),
-                        value[pos]
-                    ),
-                ));
+        if !self.trusted_syntax {
+            for (line, (name, value)) in pairs.iter().enumerate() {
+                check_line(line, name, 0, value)?;
             }
         }
         Ok(())
     }
 
-    /// The trimmed values of every header called `lower_name` (compared ASCII
-    /// case-insensitively), in arrival order.
-    pub(crate) fn values<'s>(
-        &'s self,
-        lower_name: &'s [u8],
-    ) -> impl Iterator<Item = &'a [u8]> + 's {
-        self.pairs
-            .iter()
-            .filter(move |(n, _)| n.len() == lower_name.len() && n.eq_ignore_ascii_case(lower_name))
-            .map(|(_, v)| trim_ows(v))
+    /// Whether the source already guarantees HTTP validity (an `http::HeaderMap`).
+    pub(crate) fn syntax_is_trusted(&self) -> bool {
+        self.trusted_syntax
     }
+}
+
+/// HTTP's grammar for raw line number `line` (0-based): a token name and a value without
+/// control characters, as Go's server requires before any authenticator runs. The first
+/// `known_token` bytes of `name` are known to be token bytes already.
+#[inline]
+pub(crate) fn check_line(
+    line: usize,
+    name: &[u8],
+    known_token: usize,
+    value: &[u8],
+) -> Result<(), AuthError> {
+    let rest = name.get(known_token..).unwrap_or_default();
+    if name.is_empty() || !(rest.is_empty() || is_token(rest)) {
+        return Err(AuthError::new(
+            Reason::InvalidHeader,
+            format!(
+                "header #{} has an invalid name {:?} (an HTTP token is required)",
+                line + 1,
+                String::from_utf8_lossy(name)
+            ),
+        ));
+    }
+    if has_forbidden_value_byte(value) {
+        let pos = value
+            .iter()
+            .position(|&b| is_forbidden_value_byte(b))
+            .unwrap_or(0);
+        return Err(AuthError::new(
+            Reason::InvalidHeader,
+            format!(
+                "header {:?} has a control character (0x{:02x}) in its value",
+                String::from_utf8_lossy(name),
+                value[pos]
+            ),
+        ));
+    }
+    Ok(())
 }

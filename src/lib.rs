@@ -41,9 +41,9 @@ mod error;
 #[allow(unsafe_code)]
 pub mod ffi;
 mod flags;
+mod header_step;
 mod headers;
 mod http_syntax;
-mod identity;
 mod limits;
 mod peer;
 mod source;
@@ -69,8 +69,8 @@ pub use decision::{
 };
 pub use error::{AuthError, ConfigError, Reason, MAX_MESSAGE_BYTES};
 pub use flags::KubeAuthFlags;
+pub use header_step::decode_extra_key;
 pub use headers::{HeaderPair, RequestHeaders};
-pub use identity::decode_extra_key;
 pub use limits::Limits;
 pub use peer::{ClientCertVerdict, Handshake, Peer, PeerVerification, ProxyVerdict};
 pub use rustls_pki_types::{CertificateDer, UnixTime};

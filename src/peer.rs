@@ -148,7 +148,7 @@ impl PeerVerification {
                     let allowed = config
                         .request_header
                         .as_ref()
-                        .map_or(&[][..], |rh| &rh.allowed_names);
+                        .map_or(&[][..], |rh| rh.allowed_names());
                     match check_allowed_name(allowed, &leaf) {
                         Ok(()) => ProxyVerdict::Trusted(v),
                         Err(e) => ProxyVerdict::Failed(e),

@@ -1,8 +1,7 @@
 //! The authenticated user, as Kubernetes' `user.Info`: [`UserRef`], which borrows its strings
-//! from the request (what the header step produces, without allocating), and [`UserInfo`], its
-//! owned form.
+//! from the request (what the header step produces, without allocating for a typical
+//! request), and [`UserInfo`], its owned form.
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde::Serialize;
@@ -31,97 +30,183 @@ impl UserInfo {
     /// unless the user is anonymous or already in `system:authenticated` /
     /// `system:unauthenticated`.
     pub fn with_authenticated_group(mut self) -> UserInfo {
-        if needs_authenticated_group(&self.name, self.groups.iter().map(String::as_str)) {
+        if needs_authenticated_group(
+            self.name.as_bytes(),
+            self.groups.iter().map(String::as_bytes),
+        ) {
             self.groups.push(AUTHENTICATED_GROUP.into());
         }
         self
     }
 
-    /// The same user, borrowing from this one.
-    pub fn as_user_ref(&self) -> UserRef<'_> {
-        UserRef {
-            name: Cow::Borrowed(&self.name),
-            uid: Cow::Borrowed(&self.uid),
-            groups: self
-                .groups
-                .iter()
-                .map(|g| Cow::Borrowed(g.as_str()))
-                .collect(),
-            extra: self
-                .extra
-                .iter()
-                .flat_map(|(k, vs)| {
-                    vs.iter()
-                        .map(move |v| (Cow::Borrowed(k.as_str()), Cow::Borrowed(v.as_str())))
-                })
-                .collect(),
+    /// The same user as a [`UserRef`] (its strings copied into the `UserRef`'s own buffer).
+    pub fn to_user_ref<'r>(&self) -> UserRef<'r> {
+        let mut user = UserRef::empty();
+        user.name = user.own(self.name.as_bytes());
+        user.uid = user.own(self.uid.as_bytes());
+        for g in &self.groups {
+            let g = user.own(g.as_bytes());
+            user.groups.push(g);
         }
+        for (k, vs) in &self.extra {
+            for v in vs {
+                let entry = (user.own(k.as_bytes()), user.own(v.as_bytes()));
+                user.extra.push(entry);
+            }
+        }
+        user
     }
 }
 
-fn needs_authenticated_group<'a>(name: &str, mut groups: impl Iterator<Item = &'a str>) -> bool {
-    name != ANONYMOUS_USER
-        && !groups.any(|g| g == AUTHENTICATED_GROUP || g == UNAUTHENTICATED_GROUP)
+fn needs_authenticated_group<'a>(name: &[u8], mut groups: impl Iterator<Item = &'a [u8]>) -> bool {
+    // Both markers are 20 and 22 bytes long: most groups are ruled out by their length.
+    let marker = |g: &[u8]| {
+        (g.len() == AUTHENTICATED_GROUP.len() && g == AUTHENTICATED_GROUP.as_bytes())
+            || (g.len() == UNAUTHENTICATED_GROUP.len() && g == UNAUTHENTICATED_GROUP.as_bytes())
+    };
+    name != ANONYMOUS_USER.as_bytes() && !groups.any(marker)
 }
 
-/// Inline capacity of the borrowed lists: a typical request fits without allocating.
-const INLINE: usize = 8;
+/// Where the bytes of one string of a [`UserRef`] are: in the request, or in the user's own
+/// buffer (an extra key that had to be lowercased or decoded; a certificate's user).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Span<'r> {
+    Borrowed(&'r [u8]),
+    Own { start: u32, len: u32 },
+}
 
-/// A user whose strings borrow from the request headers (or from a verified certificate's
-/// verdict), as the header step produces it. Extra values are kept as `(key, value)` pairs
-/// sorted by key, values of one key in arrival order; [`UserRef::extra`] groups them.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Inline capacities: a typical request fits without allocating.
+const INLINE: usize = 4;
+
+/// A user whose strings borrow from the request headers, as the header step produces it:
+/// every string was checked to be UTF-8 when it was read. Extra values are kept as
+/// `(key, value)` pairs sorted by key, the values of one key in arrival order;
+/// [`UserRef::extra`] groups them. Strings that had to change (an extra key lowercased or
+/// percent-decoded) live in the user's own small buffer.
+///
+/// The `_bytes` accessors are free; the `str` ones convert (the core has no `unsafe`, so it
+/// checks the UTF-8 again, which cannot fail).
+#[derive(Clone, Debug)]
 pub struct UserRef<'r> {
-    pub(crate) name: Cow<'r, str>,
-    pub(crate) uid: Cow<'r, str>,
-    pub(crate) groups: SmallVec<[Cow<'r, str>; INLINE]>,
-    pub(crate) extra: SmallVec<[(Cow<'r, str>, Cow<'r, str>); INLINE]>,
+    own: SmallVec<[u8; 64]>,
+    pub(crate) name: Span<'r>,
+    pub(crate) uid: Span<'r>,
+    pub(crate) groups: SmallVec<[Span<'r>; INLINE]>,
+    pub(crate) extra: SmallVec<[(Span<'r>, Span<'r>); INLINE]>,
+}
+
+fn span_bytes<'s, 'r: 's>(own: &'s [u8], span: &Span<'r>) -> &'s [u8] {
+    match *span {
+        Span::Borrowed(b) => b,
+        Span::Own { start, len } => &own[start as usize..(start + len) as usize],
+    }
+}
+
+fn text(bytes: &[u8]) -> &str {
+    // Every span was checked to be UTF-8 when it was read.
+    std::str::from_utf8(bytes).unwrap_or_default()
 }
 
 impl<'r> UserRef<'r> {
-    /// `system:anonymous` in `[system:unauthenticated]`.
-    pub fn anonymous() -> UserRef<'r> {
-        let mut groups = SmallVec::new();
-        groups.push(Cow::Borrowed(UNAUTHENTICATED_GROUP));
+    pub(crate) fn empty() -> UserRef<'r> {
         UserRef {
-            name: Cow::Borrowed(ANONYMOUS_USER),
-            uid: Cow::Borrowed(""),
-            groups,
+            own: SmallVec::new(),
+            name: Span::Borrowed(b""),
+            uid: Span::Borrowed(b""),
+            groups: SmallVec::new(),
             extra: SmallVec::new(),
         }
     }
 
+    /// `system:anonymous` in `[system:unauthenticated]`.
+    pub fn anonymous() -> UserRef<'r> {
+        let mut user = UserRef::empty();
+        user.name = Span::Borrowed(ANONYMOUS_USER.as_bytes());
+        user.groups
+            .push(Span::Borrowed(UNAUTHENTICATED_GROUP.as_bytes()));
+        user
+    }
+
+    /// Copies `bytes` (UTF-8) into the user's own buffer.
+    pub(crate) fn own(&mut self, bytes: &[u8]) -> Span<'r> {
+        let start = self.own.len() as u32;
+        self.own.extend_from_slice(bytes);
+        Span::Own {
+            start,
+            len: bytes.len() as u32,
+        }
+    }
+
+    /// Copies `bytes` into the user's own buffer and lets `change` rewrite the copy in place,
+    /// keeping the length it returns (at most the copy's; the result must be UTF-8).
+    pub(crate) fn own_with(
+        &mut self,
+        bytes: &[u8],
+        change: impl FnOnce(&mut [u8]) -> usize,
+    ) -> Span<'r> {
+        let start = self.own.len();
+        self.own.extend_from_slice(bytes);
+        let len = change(&mut self.own[start..]).min(bytes.len());
+        self.own.truncate(start + len);
+        Span::Own {
+            start: start as u32,
+            len: len as u32,
+        }
+    }
+
+    pub(crate) fn bytes<'s>(&'s self, span: &Span<'r>) -> &'s [u8]
+    where
+        'r: 's,
+    {
+        span_bytes(&self.own, span)
+    }
+
     pub fn name(&self) -> &str {
-        &self.name
+        text(self.name_bytes())
+    }
+    pub fn name_bytes(&self) -> &[u8] {
+        self.bytes(&self.name)
     }
     pub fn uid(&self) -> &str {
-        &self.uid
+        text(self.uid_bytes())
     }
-    pub fn groups(&self) -> impl ExactSizeIterator<Item = &str> {
-        self.groups.iter().map(|g| &**g)
+    pub fn uid_bytes(&self) -> &[u8] {
+        self.bytes(&self.uid)
+    }
+    pub fn groups(&self) -> impl ExactSizeIterator<Item = &str> + use<'_, 'r> {
+        self.groups_bytes().map(text)
+    }
+    pub fn groups_bytes(&self) -> impl ExactSizeIterator<Item = &[u8]> + use<'_, 'r> {
+        self.groups.iter().map(|g| self.bytes(g))
     }
     /// Extra keys in sorted order, each with its values in arrival order.
     pub fn extra(&self) -> ExtraIter<'_, 'r> {
-        ExtraIter { rest: &self.extra }
+        ExtraIter {
+            user: self,
+            rest: &self.extra,
+        }
     }
 
     /// The authenticated-group adder (spec §1.9 rule 30), as [`UserInfo::with_authenticated_group`].
     pub(crate) fn add_authenticated_group(&mut self) {
-        if needs_authenticated_group(&self.name, self.groups()) {
-            self.groups.push(Cow::Borrowed(AUTHENTICATED_GROUP));
+        if needs_authenticated_group(self.name_bytes(), self.groups_bytes()) {
+            self.groups
+                .push(Span::Borrowed(AUTHENTICATED_GROUP.as_bytes()));
         }
     }
 
-    /// Sorts the extra pairs by key, keeping the arrival order of each key's values.
+    /// Sorts the extra pairs by key, keeping the order of each key's values.
     pub(crate) fn sort_extra(&mut self) {
-        self.extra.sort_by(|a, b| a.0.cmp(&b.0));
+        let own = &self.own;
+        self.extra
+            .sort_by(|a, b| span_bytes(own, &a.0).cmp(span_bytes(own, &b.0)));
     }
 
     /// The owned form.
     pub fn to_user_info(&self) -> UserInfo {
         UserInfo {
-            name: self.name.to_string(),
-            uid: self.uid.to_string(),
+            name: self.name().to_owned(),
+            uid: self.uid().to_owned(),
             groups: self.groups().map(str::to_owned).collect(),
             extra: self
                 .extra()
@@ -131,25 +216,56 @@ impl<'r> UserRef<'r> {
     }
 }
 
+/// Equal users: the same strings, wherever their bytes are kept.
+impl PartialEq for UserRef<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.name_bytes() == other.name_bytes()
+            && self.uid_bytes() == other.uid_bytes()
+            && self.groups_bytes().eq(other.groups_bytes())
+            && self.extra.len() == other.extra.len()
+            && self
+                .extra
+                .iter()
+                .zip(&other.extra)
+                .all(|((k, v), (k2, v2))| {
+                    self.bytes(k) == other.bytes(k2) && self.bytes(v) == other.bytes(v2)
+                })
+    }
+}
+
+impl Eq for UserRef<'_> {}
+
 /// The extra keys of a [`UserRef`], each with an iterator over its values.
 pub struct ExtraIter<'u, 'r> {
-    rest: &'u [(Cow<'r, str>, Cow<'r, str>)],
+    user: &'u UserRef<'r>,
+    rest: &'u [(Span<'r>, Span<'r>)],
 }
 
 impl<'u, 'r> Iterator for ExtraIter<'u, 'r> {
     type Item = (&'u str, ExtraValues<'u, 'r>);
     fn next(&mut self) -> Option<Self::Item> {
-        let key = &self.rest.first()?.0;
-        let run = self.rest.iter().take_while(|(k, _)| k == key).count();
+        let key = self.user.bytes(&self.rest.first()?.0);
+        let run = self
+            .rest
+            .iter()
+            .take_while(|(k, _)| self.user.bytes(k) == key)
+            .count();
         let (values, rest) = self.rest.split_at(run);
         self.rest = rest;
-        Some((&**key, ExtraValues { values }))
+        Some((
+            text(key),
+            ExtraValues {
+                user: self.user,
+                values,
+            },
+        ))
     }
 }
 
 /// The values of one extra key, in arrival order (empty values included).
 pub struct ExtraValues<'u, 'r> {
-    values: &'u [(Cow<'r, str>, Cow<'r, str>)],
+    user: &'u UserRef<'r>,
+    values: &'u [(Span<'r>, Span<'r>)],
 }
 
 impl<'u> Iterator for ExtraValues<'u, '_> {
@@ -157,7 +273,7 @@ impl<'u> Iterator for ExtraValues<'u, '_> {
     fn next(&mut self) -> Option<&'u str> {
         let ((_, v), rest) = self.values.split_first()?;
         self.values = rest;
-        Some(&**v)
+        Some(text(self.user.bytes(v)))
     }
     fn size_hint(&self) -> (usize, Option<usize>) {
         (self.values.len(), Some(self.values.len()))
@@ -181,9 +297,9 @@ mod tests {
             groups: vec!["dev".into()],
             extra,
         };
-        assert_eq!(user.as_user_ref().to_user_info(), user);
+        assert_eq!(user.to_user_ref().to_user_info(), user);
         let groups: Vec<_> = user
-            .as_user_ref()
+            .to_user_ref()
             .extra()
             .map(|(k, v)| (k.to_string(), v.len()))
             .collect();
@@ -195,8 +311,7 @@ mod tests {
         let mut u = UserRef::anonymous();
         u.add_authenticated_group();
         assert_eq!(u.groups().collect::<Vec<_>>(), [UNAUTHENTICATED_GROUP]);
-        let user = UserInfo::default();
-        let mut u = user.as_user_ref();
+        let mut u = UserInfo::default().to_user_ref();
         u.add_authenticated_group();
         u.add_authenticated_group();
         assert_eq!(u.groups().collect::<Vec<_>>(), [AUTHENTICATED_GROUP]);

@@ -21,11 +21,12 @@
 //! parking_lot `RwLock`s. Eviction samples a few entries and removes the least recently used
 //! of them (expired ones first).
 //!
-//! In front of the shards each thread keeps a tiny direct-mapped cache (8 slots) holding its
-//! **own copy** of the verdicts it used last: a hit there writes no memory another core reads
-//! (no lock word, no shared reference count), so threads hitting the same chain — the normal
-//! case: one front proxy — scale. Front slots obey the same key, generation and window checks,
-//! and a `clear` (on reload) invalidates them through an epoch counter.
+//! In front of the shards each thread keeps a tiny cache (8 slots, filled round-robin) holding
+//! its **own copy** of the verdicts it used last: a hit there writes no memory another core
+//! reads (no lock word, no shared reference count), so threads hitting the same chain — the
+//! normal case: one front proxy — scale; and it needs no hash, only the comparison of the
+//! presented bytes. Front slots obey the same key, generation and window checks, and a `clear`
+//! (on reload) invalidates them through an epoch counter.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -155,7 +156,6 @@ struct Entry {
 struct FrontEntry {
     cache_id: u64,
     epoch: u64,
-    hash: u64,
     key: Arc<[u8]>,
     generation: u64,
     valid_from: i64,
@@ -165,8 +165,20 @@ struct FrontEntry {
 
 const FRONT_SLOTS: usize = 8;
 
+/// The length of a chain's stored key (see [`encode_key`]).
+fn key_len(certs: &[CertificateDer<'_>]) -> usize {
+    1 + certs.iter().map(|c| 4 + c.len()).sum::<usize>()
+}
+
 thread_local! {
-    static FRONT: RefCell<[Option<FrontEntry>; FRONT_SLOTS]> = const { RefCell::new([const { None }; FRONT_SLOTS]) };
+    static FRONT: RefCell<Front> = const { RefCell::new(Front { slots: [const { None }; FRONT_SLOTS], next: 0 }) };
+}
+
+/// A thread's front cache: a few slots, searched in full (no hash: the presented bytes are
+/// compared, after the cheap fields), filled round-robin.
+struct Front {
+    slots: [Option<FrontEntry>; FRONT_SLOTS],
+    next: usize,
 }
 
 static NEXT_CACHE_ID: AtomicU64 = AtomicU64::new(1);
@@ -290,33 +302,36 @@ impl VerdictCache {
         generation: u64,
         now: i64,
     ) -> Option<Arc<PeerVerification>> {
-        let hash = self.hash(kind, certs);
         let epoch = self.epoch.load(Ordering::Acquire);
-        let slot = (hash as usize) % FRONT_SLOTS;
-        let holds = |h: u64, key: &[u8], g: u64, from: i64, until: i64| {
-            h == hash
-                && g == generation
+        let len = key_len(certs);
+        let holds = |key: &[u8], g: u64, from: i64, until: i64| {
+            g == generation
                 && from <= now
                 && now <= until
+                && key.len() == len
                 && key_matches(key, kind, certs)
         };
+        // The front cache first: no hashing, and nothing another core writes.
         let front = FRONT.with(|f| {
-            let slots = f.borrow();
-            let e = slots[slot].as_ref()?;
-            (e.cache_id == self.id
-                && e.epoch == epoch
-                && holds(e.hash, &e.key, e.generation, e.valid_from, e.expires_at))
-            .then(|| e.verdict.clone())
+            f.borrow().slots.iter().flatten().find_map(|e| {
+                (e.cache_id == self.id
+                    && e.epoch == epoch
+                    && holds(&e.key, e.generation, e.valid_from, e.expires_at))
+                .then(|| e.verdict.clone())
+            })
         });
         if front.is_some() {
             return front;
         }
+        let hash = self.hash(kind, certs);
         let shard = self.shard(hash).read();
         let e = shard
             .index
             .get(&hash)
             .map(|&i| &shard.entries[i as usize])
-            .filter(|e| holds(e.hash, &e.key, e.generation, e.valid_from, e.expires_at))?;
+            .filter(|e| {
+                e.hash == hash && holds(&e.key, e.generation, e.valid_from, e.expires_at)
+            })?;
         let tick = now as u32;
         if e.last_used.load(Ordering::Relaxed) != tick {
             e.last_used.store(tick, Ordering::Relaxed);
@@ -325,7 +340,6 @@ impl VerdictCache {
         let entry = FrontEntry {
             cache_id: self.id,
             epoch,
-            hash,
             key: e.key.clone(),
             generation: e.generation,
             valid_from: e.valid_from,
@@ -333,7 +347,12 @@ impl VerdictCache {
             verdict: private.clone(),
         };
         drop(shard);
-        FRONT.with(|f| f.borrow_mut()[slot] = Some(entry));
+        FRONT.with(|f| {
+            let mut front = f.borrow_mut();
+            let slot = front.next;
+            front.slots[slot] = Some(entry);
+            front.next = (slot + 1) % FRONT_SLOTS;
+        });
         Some(private)
     }
 
