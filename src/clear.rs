@@ -7,7 +7,7 @@
 
 use http::HeaderMap;
 
-use crate::header_step::HeaderRoles;
+use crate::header_roles::HeaderRoles;
 
 /// The header names and prefixes to remove.
 #[derive(Clone, Debug)]

@@ -9,15 +9,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use crate::bundle::CaBundle;
 use crate::clear::ClearSpec;
 use crate::error::ConfigError;
-use crate::header_step::HeaderRoles;
+use crate::header_roles::{ConfiguredNames, HeaderRoles};
 use crate::http_syntax::is_token;
 use crate::limits::Limits;
 
-/// The standard header names (spec §4.1, §1.9 rule 32).
-pub const STANDARD_USERNAME_HEADER: &str = "X-Remote-User";
-pub const STANDARD_UID_HEADER: &str = "X-Remote-Uid";
-pub const STANDARD_GROUP_HEADER: &str = "X-Remote-Group";
-pub const STANDARD_EXTRA_PREFIX: &str = "X-Remote-Extra-";
+pub use crate::header_roles::{
+    STANDARD_EXTRA_PREFIX, STANDARD_GROUP_HEADER, STANDARD_UID_HEADER, STANDARD_USERNAME_HEADER,
+};
 
 /// The request-header authenticator's configuration (spec §1.1).
 #[derive(Clone, Debug)]
@@ -290,9 +288,14 @@ impl AuthConfigBuilder {
             Some(rh) => rh.lists.standard_name_warnings(),
             None => vec![],
         };
-        let clear = ClearSpec::new(HeaderRoles::new(
-            request_header.as_ref().map(|rh| &rh.lists),
-        ));
+        let empty = RequestHeaderOptions::empty();
+        let lists = request_header.as_ref().map_or(&empty, |rh| &rh.lists);
+        let clear = ClearSpec::new(HeaderRoles::new(&ConfiguredNames {
+            username: &lists.username_headers,
+            uid: &lists.uid_headers,
+            group: &lists.group_headers,
+            extra_prefix: &lists.extra_headers_prefix,
+        }));
         Ok(AuthConfig {
             request_header,
             client_ca: self.client_ca,

@@ -18,8 +18,9 @@ use crate::config::AuthConfig;
 use crate::error::AuthError;
 use crate::header_step::scan;
 use crate::headers::RequestHeaders;
-use crate::peer::{ClientCertVerdict, Handshake, Peer, PeerVerification, ProxyVerdict};
+use crate::peer::{Handshake, Peer};
 use crate::user::{UserInfo, UserRef};
+use crate::verdict::{ClientCertVerdict, PeerVerification, ProxyVerdict};
 
 /// Which authenticator produced a user.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]

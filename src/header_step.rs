@@ -11,138 +11,13 @@
 
 use smallvec::SmallVec;
 
-use crate::config::{
-    RequestHeaderOptions, STANDARD_EXTRA_PREFIX, STANDARD_GROUP_HEADER, STANDARD_UID_HEADER,
-    STANDARD_USERNAME_HEADER,
-};
+use crate::config::RequestHeaderOptions;
 use crate::error::{AuthError, Reason};
+use crate::header_roles::{HeaderRoles, NameRole};
 use crate::headers::{check_line, RequestHeaders};
-use crate::http_syntax::{is_token, trim_ows, FoldedName};
+use crate::http_syntax::trim_ows;
 use crate::limits::Limits;
 use crate::user::{Span, UserRef};
-
-/// What a configured exact name is for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum NameRole {
-    /// Position in the username list.
-    Username(u16),
-    /// Position in the UID list.
-    Uid(u16),
-    /// Position in the group list.
-    Group(u16),
-    /// Only cleared (`Authorization`, a standard name not configured).
-    ClearOnly,
-}
-
-/// Every role of the configuration's header names, compiled for the one pass: exact names and
-/// prefixes, each cleared after success (spec §1.9 rule 32). A name that is not an HTTP token
-/// never matches (spec §1.1 rule 2) and is left out; the empty prefix matches every header.
-#[derive(Clone, Debug)]
-pub(crate) struct HeaderRoles {
-    /// Exact names with their role, sorted by length; a name configured in several lists
-    /// appears once per role.
-    exact: Vec<(FoldedName, NameRole)>,
-    /// `exact[by_len[n]..by_len[n + 1]]` are the names of length `n`.
-    by_len: Vec<usize>,
-    /// Extra prefixes by position (`Some`), then the standard extra prefix when it is not
-    /// configured (`None`: only cleared).
-    prefixes: Vec<(FoldedName, Option<u16>)>,
-    username_count: usize,
-    uid_count: usize,
-    /// First bytes (both cases) of every name and prefix: most lines are ruled out at once.
-    first_bytes: [bool; 256],
-}
-
-impl HeaderRoles {
-    /// The roles of the configured lists (taken as given; names that can never match are left
-    /// out), plus the standard names, which are always cleared.
-    pub(crate) fn new(lists: Option<&RequestHeaderOptions>) -> HeaderRoles {
-        let empty = RequestHeaderOptions::empty();
-        let lists = lists.unwrap_or(&empty);
-        let mut exact = Vec::new();
-        let position = |i: usize| u16::try_from(i).unwrap_or(u16::MAX);
-        let names = |list: &[String]| -> Vec<(usize, FoldedName)> {
-            list.iter()
-                .enumerate()
-                .filter(|(_, n)| is_token(n.as_bytes()))
-                .map(|(i, n)| (i, FoldedName::new(n.as_bytes())))
-                .collect()
-        };
-        for (i, n) in names(&lists.username_headers) {
-            exact.push((n, NameRole::Username(position(i))));
-        }
-        for (i, n) in names(&lists.uid_headers) {
-            exact.push((n, NameRole::Uid(position(i))));
-        }
-        for (i, n) in names(&lists.group_headers) {
-            exact.push((n, NameRole::Group(position(i))));
-        }
-        for standard in [
-            "authorization",
-            STANDARD_USERNAME_HEADER,
-            STANDARD_UID_HEADER,
-            STANDARD_GROUP_HEADER,
-        ] {
-            let n = FoldedName::new(standard.as_bytes());
-            if !exact.iter().any(|(m, _)| m == &n) {
-                exact.push((n, NameRole::ClearOnly));
-            }
-        }
-        exact.sort_by_key(|(n, _)| n.len());
-        let longest = exact.last().map_or(0, |(n, _)| n.len());
-        let by_len = (0..=longest + 1)
-            .map(|len| exact.partition_point(|(n, _)| n.len() < len))
-            .collect();
-        let mut prefixes: Vec<(FoldedName, Option<u16>)> = lists
-            .extra_headers_prefix
-            .iter()
-            .enumerate()
-            .filter(|(_, p)| p.is_empty() || is_token(p.as_bytes()))
-            .map(|(i, p)| (FoldedName::new(p.as_bytes()), Some(position(i))))
-            .collect();
-        let standard = FoldedName::new(STANDARD_EXTRA_PREFIX.as_bytes());
-        if !prefixes.iter().any(|(p, _)| p == &standard) {
-            prefixes.push((standard, None));
-        }
-        let mut first_bytes = [false; 256];
-        for n in exact
-            .iter()
-            .map(|(n, _)| n)
-            .chain(prefixes.iter().map(|(p, _)| p))
-        {
-            match n.lower().first() {
-                Some(&b) => {
-                    first_bytes[b.to_ascii_lowercase() as usize] = true;
-                    first_bytes[b.to_ascii_uppercase() as usize] = true;
-                }
-                None => first_bytes = [true; 256],
-            }
-        }
-        HeaderRoles {
-            exact,
-            by_len,
-            prefixes,
-            username_count: lists.username_headers.len(),
-            uid_count: lists.uid_headers.len(),
-            first_bytes,
-        }
-    }
-
-    /// The exact names and prefixes cleared after success (lowercase).
-    pub(crate) fn cleared(&self) -> (impl Iterator<Item = &[u8]>, impl Iterator<Item = &[u8]>) {
-        (
-            self.exact.iter().map(|(n, _)| n.lower()),
-            self.prefixes.iter().map(|(p, _)| p.lower()),
-        )
-    }
-
-    /// Whether a header of this name must be removed after success.
-    pub(crate) fn clears(&self, name: &[u8]) -> bool {
-        name.first().is_none_or(|&b| self.first_bytes[b as usize])
-            && (self.exact.iter().any(|(n, _)| n.matches(name))
-                || self.prefixes.iter().any(|(p, _)| p.is_prefix_of(name)))
-    }
-}
 
 /// Inline capacities: a typical request fits without allocating.
 type Lines<'r> = SmallVec<[&'r [u8]; 8]>;
@@ -188,7 +63,7 @@ pub(crate) fn scan<'r>(
         let mut known_token = 0;
         let interesting = name.first().is_some_and(|&b| roles.first_bytes[b as usize]);
         if interesting {
-            known_token = roles.classify(&mut scan, &mut cleared_exact, name, value);
+            known_token = classify(roles, &mut scan, &mut cleared_exact, name, value);
         }
         if check_syntax {
             check_line(line, name, known_token, value)?;
@@ -197,81 +72,78 @@ pub(crate) fn scan<'r>(
     Ok(scan)
 }
 
-impl HeaderRoles {
-    /// Records what a line with an interesting first byte is for; returns how many leading
-    /// bytes of its name a configured name matched.
-    fn classify<'r>(
-        &self,
-        scan: &mut Scan<'r>,
-        cleared_exact: &mut u64,
-        name: &'r [u8],
-        value: &'r [u8],
-    ) -> usize {
-        let roles = self;
-        let mut known_token = 0;
-        let mut clear = false;
-        let mut matched_exact = None;
-        let same_length = match (
-            roles.by_len.get(name.len()),
-            roles.by_len.get(name.len() + 1),
-        ) {
-            (Some(&from), Some(&to)) => from..to,
-            _ => 0..0,
+/// Records what a line with an interesting first byte is for; returns how many leading bytes
+/// of its name a configured name matched.
+fn classify<'r>(
+    roles: &HeaderRoles,
+    scan: &mut Scan<'r>,
+    cleared_exact: &mut u64,
+    name: &'r [u8],
+    value: &'r [u8],
+) -> usize {
+    let mut known_token = 0;
+    let mut clear = false;
+    let mut matched_exact = None;
+    let same_length = match (
+        roles.by_len.get(name.len()),
+        roles.by_len.get(name.len() + 1),
+    ) {
+        (Some(&from), Some(&to)) => from..to,
+        _ => 0..0,
+    };
+    for i in same_length {
+        let (pattern, role) = &roles.exact[i];
+        if !pattern.matches(name) {
+            continue;
+        }
+        clear = true;
+        matched_exact = Some(i);
+        known_token = name.len();
+        let first = |slot: &mut Option<&'r [u8]>| {
+            slot.get_or_insert_with(|| trim_ows(value));
         };
-        for i in same_length {
-            let (pattern, role) = &roles.exact[i];
-            if !pattern.matches(name) {
-                continue;
-            }
-            clear = true;
-            matched_exact = Some(i);
-            known_token = name.len();
-            let first = |slot: &mut Option<&'r [u8]>| {
-                slot.get_or_insert_with(|| trim_ows(value));
-            };
-            match *role {
-                NameRole::Username(k) => first(&mut scan.username_first[k as usize]),
-                NameRole::Uid(k) => first(&mut scan.uid_first[k as usize]),
-                NameRole::Group(k) => {
-                    let v = trim_ows(value);
-                    if !v.is_empty() {
-                        scan.groups.push((k, v));
-                    }
-                }
-                NameRole::ClearOnly => {}
-            }
-        }
-        for (pattern, position) in &roles.prefixes {
-            if pattern.is_prefix_of(name) {
-                clear = true;
-                known_token = known_token.max(pattern.len());
-                if let Some(k) = *position {
-                    scan.extra
-                        .push((k, &name[pattern.len()..], trim_ows(value)));
+        match *role {
+            NameRole::Username(k) => first(&mut scan.username_first[k as usize]),
+            NameRole::Uid(k) => first(&mut scan.uid_first[k as usize]),
+            NameRole::Group(k) => {
+                let v = trim_ows(value);
+                if !v.is_empty() {
+                    scan.groups.push((k, v));
                 }
             }
+            NameRole::ClearOnly => {}
         }
-        if clear {
-            // A name equals an earlier one exactly when both match the same exact name, or,
-            // for prefix-only names, when they are equal ignoring ASCII case.
-            let seen = match matched_exact {
-                Some(i) if i < 64 => {
-                    let bit = 1u64 << i;
-                    let seen = *cleared_exact & bit != 0;
-                    *cleared_exact |= bit;
-                    seen
-                }
-                _ => scan
-                    .clear
-                    .iter()
-                    .any(|c| c.len() == name.len() && c.eq_ignore_ascii_case(name)),
-            };
-            if !seen {
-                scan.clear.push(name);
-            }
-        }
-        known_token
     }
+    for (pattern, position) in &roles.prefixes {
+        if pattern.is_prefix_of(name) {
+            clear = true;
+            known_token = known_token.max(pattern.len());
+            if let Some(k) = *position {
+                scan.extra
+                    .push((k, &name[pattern.len()..], trim_ows(value)));
+            }
+        }
+    }
+    if clear {
+        // A name equals an earlier one exactly when both match the same exact name, or,
+        // for prefix-only names, when they are equal ignoring ASCII case.
+        let seen = match matched_exact {
+            Some(i) if i < 64 => {
+                let bit = 1u64 << i;
+                let seen = *cleared_exact & bit != 0;
+                *cleared_exact |= bit;
+                seen
+            }
+            _ => scan
+                .clear
+                .iter()
+                .any(|c| c.len() == name.len() && c.eq_ignore_ascii_case(name)),
+        };
+        if !seen {
+            scan.clear.push(name);
+        }
+    }
+    known_token
 }
 
 impl<'r> Scan<'r> {

@@ -38,7 +38,7 @@ use std::time::Duration;
 use parking_lot::RwLock;
 use rustls_pki_types::CertificateDer;
 
-use crate::peer::{ClientCertVerdict, PeerVerification, ProxyVerdict};
+use crate::verdict::{ClientCertVerdict, PeerVerification, ProxyVerdict};
 
 /// Cache bounds and lifetimes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
