@@ -840,3 +840,72 @@ fn no_command_exits_2() {
     assert!(out.stdout.is_empty());
     assert!(!out.stderr.is_empty());
 }
+
+/// §1.9 rule 32 with §2: a ConfigMap that carries custom request-header lists and
+/// `client-ca-file` but no `requestheader-client-ca-file`. Kubernetes still builds the
+/// request-header configuration from the lists and clears the configured names after every
+/// success, so the x509 success below must list the spoofed custom headers for removal.
+#[test]
+fn configmap_lists_without_a_requestheader_ca_are_still_cleared() {
+    let f = &files();
+    let c = certs();
+    let doc = json!({
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "data": {
+            "client-ca-file": c.client_ca.pem,
+            "requestheader-username-headers": "[\"X-Custom-User\"]",
+            "requestheader-group-headers": "[\"X-Custom-Group\"]",
+            "requestheader-extra-headers-prefix": "[\"X-Custom-Extra-\"]",
+        }
+    });
+    let cm = f.dir.write("configmap-lists-only.json", doc.to_string());
+    let run = check(&[
+        "--configmap",
+        &path(&cm),
+        "--chain",
+        &path(&f.client_chain),
+        "--header",
+        "X-Custom-User: system:admin",
+        "--header",
+        "X-Custom-Group: system:masters",
+        "--header",
+        "X-Custom-Extra-Scopes: all",
+        "--header",
+        "X-Unrelated: kept",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let v = run.json();
+    assert_eq!(v["authenticator"], "x509", "{v}");
+    assert_eq!(
+        v["clear_headers"],
+        json!(["X-Custom-User", "X-Custom-Group", "X-Custom-Extra-Scopes"]),
+        "{v}"
+    );
+}
+
+/// A chain of the leaf alone is verified as presented on a full handshake (rejected: the
+/// intermediate is needed), and `--resumed` alone cannot change that: the verdict reached with
+/// the intermediate exists only in a cache that saw the full chain, which a fresh `check` run
+/// has not. The flag is accepted and documented.
+#[test]
+fn a_lone_leaf_without_its_intermediate_is_rejected_resumed_or_not() {
+    let f = &files();
+    let c = certs();
+    let leaf_only = f.dir.write_bundle("fp-leaf-2-only.pem", &[&c.fp_leaf_2]);
+    let chain = path(&leaf_only);
+    for extra in [&[][..], &["--resumed"][..]] {
+        let mut more = vec![
+            "--chain",
+            chain.as_str(),
+            "--header",
+            "X-Remote-User: alice",
+        ];
+        more.extend_from_slice(extra);
+        let run = check(&args(standard_flags(f), &more));
+        assert_eq!(run.code, 1, "{extra:?}: {}", run.stderr);
+        let v = run.json();
+        assert_eq!(v["decision"], "rejected", "{extra:?}: {v}");
+        assert_eq!(v["reason"], "unknown_authority", "{extra:?}: {v}");
+    }
+}
