@@ -7,48 +7,23 @@
 #   benches/callgrind.sh [FRONTPROXY_BINARY]     (default: target/release/frontproxy)
 #
 # The request: a P-256 chain of 2 presented certificates (leaf + intermediate, the root in the
-# request-header CA file) and 6 typical headers (user, uid, two groups, two extras).
+# request-header CA file) and 6 typical headers (user, uid, two groups, two extras). Needs
+# openssl and valgrind.
 set -euo pipefail
 bin=${1:-target/release/frontproxy}
 [ -x "$bin" ] || { echo "callgrind.sh: build $bin first (cargo build --release)" >&2; exit 2; }
 command -v valgrind >/dev/null || { echo "callgrind.sh: valgrind is not installed" >&2; exit 2; }
 bin=$(readlink -f "$bin")
+root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
 [ -n "${KEEP:-}" ] && echo "callgrind.sh: keeping $work" >&2 || trap 'rm -rf "$work"' EXIT
 cd "$work"
 
-cat > openssl.cnf <<'CNF'
-[req]
-distinguished_name = dn
-prompt = no
-[dn]
-CN = unused
-[ca]
-basicConstraints = critical,CA:TRUE
-keyUsage = critical,keyCertSign,cRLSign
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid:always
-[client]
-basicConstraints = critical,CA:FALSE
-keyUsage = critical,digitalSignature
-extendedKeyUsage = clientAuth
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid
-CNF
-key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1.key" 2>/dev/null; }
-key root
-openssl req -x509 -new -config openssl.cnf -extensions ca -key root.key \
-  -subj "/CN=front-proxy-ca" -days 3650 -set_serial 1 -out root.pem
-for pair in "int:/CN=front-proxy-intermediate:root:ca:2" "leaf:/CN=front-proxy-client:int:client:3"; do
-  IFS=: read -r name subject issuer ext serial <<<"$pair"
-  key "$name"
-  openssl req -new -config openssl.cnf -key "$name.key" -subj "$subject" -out "$name.csr"
-  openssl x509 -req -in "$name.csr" -CA "$issuer.pem" -CAkey "$issuer.key" -set_serial "$serial" \
-    -days 365 -extfile openssl.cnf -extensions "$ext" -out "$name.pem" 2>/dev/null
-done
-cat leaf.pem int.pem > chain.pem
+# The C tests' PKI: fp-ca (root), fp-int (intermediate), fp-leaf (CN=front-proxy-client).
+bash "$root/bindings/c/tests/gen-certs.sh" "$work" >/dev/null
+cat fp-leaf.pem fp-int.pem > chain.pem
 
-args=(check --requestheader-client-ca-file root.pem --requestheader-allowed-names front-proxy-client
+args=(check --requestheader-client-ca-file fp-ca.pem --requestheader-allowed-names front-proxy-client
   --requestheader-uid-headers X-Remote-Uid --chain chain.pem
   --header 'X-Remote-User: system:serviceaccount:kube-system:generic-garbage-collector'
   --header 'X-Remote-Uid: 6f2a1d2e-33c4-4b59-9f8e-0c1d2e3f4a5b'
