@@ -1093,3 +1093,18 @@ fn rule_32_custom_lists_without_a_requestheader_ca_are_still_cleared() {
         assert!(!config.clear_spec().matches(b"X-Unrelated"));
     }
 }
+
+/// Bounds (docs/semantics.md §8): a YAML document that expands exponentially through aliases
+/// (10^12 nodes from under 1 KiB) is refused by the parser's budget with a message that says
+/// YAML, instead of exhausting memory.
+#[test]
+fn bounds_yaml_alias_expansion_is_refused() {
+    let mut doc = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+    for i in 1..12 {
+        let refs = vec![format!("*a{}", i - 1); 10].join(", ");
+        doc.push_str(&format!("a{i}: &a{i} [{refs}]\n"));
+    }
+    doc.push_str("kind: ConfigMap\ndata: {client-ca-file: x}\nbomb: *a11\n");
+    let err = config_from_configmap(doc.as_bytes()).expect_err("an alias bomb must not load");
+    assert!(err.message.contains("invalid YAML"), "{err}");
+}
