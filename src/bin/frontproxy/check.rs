@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use frontproxy::{
     Authentication, Authenticator, AuthenticatorOptions, CertificateDer, Decision, Handshake,
-    HeaderNames, ManualClock, RequestHeaders, UnixTime, UserInfo,
+    HeaderNames, Limits, ManualClock, RequestHeaders, UnixTime, UserInfo,
 };
 use serde::Serialize;
 
@@ -158,10 +158,10 @@ pub fn print_json(result: &Authentication) {
     println!("{}", serde_json::to_string(&output).expect("serializable"));
 }
 
-/// Reads the presented chain: every CERTIFICATE block, in order.
+/// Reads the presented chain: every CERTIFICATE block, in order (the file bounded like any
+/// document the library reads).
 fn read_chain(path: &str) -> Result<Vec<CertificateDer<'static>>, UsageError> {
-    let text = std::fs::read(path)
-        .map_err(|e| UsageError(format!("--chain: cannot read {path:?}: {e}")))?;
+    let text = Limits::DEFAULT.read_document(path, "--chain")?;
     let blocks = pem::parse_many(&text)
         .map_err(|e| UsageError(format!("--chain {path:?}: invalid PEM: {e}")))?;
     let certs: Vec<CertificateDer<'static>> = blocks
