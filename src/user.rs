@@ -77,6 +77,59 @@ pub(crate) enum Span<'r> {
 
 /// Inline capacities: a typical request fits without allocating.
 const INLINE: usize = 4;
+const INLINE_BYTES: usize = 64;
+
+/// A user's own bytes: inline up to [`INLINE_BYTES`], then on the heap.
+#[derive(Clone, Debug)]
+struct OwnBytes {
+    inline: [u8; INLINE_BYTES],
+    len: usize,
+    heap: Option<Vec<u8>>,
+}
+
+impl OwnBytes {
+    const fn new() -> OwnBytes {
+        OwnBytes {
+            inline: [0; INLINE_BYTES],
+            len: 0,
+            heap: None,
+        }
+    }
+
+    fn as_slice(&self) -> &[u8] {
+        match &self.heap {
+            Some(heap) => heap,
+            None => &self.inline[..self.len],
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.heap.as_ref().map_or(self.len, Vec::len)
+    }
+
+    /// Appends `bytes`; the appended copy, to change in place.
+    fn push(&mut self, bytes: &[u8]) -> &mut [u8] {
+        let start = self.len();
+        let end = start + bytes.len();
+        if self.heap.is_none() && end <= INLINE_BYTES {
+            self.inline[start..end].copy_from_slice(bytes);
+            self.len = end;
+            return &mut self.inline[start..end];
+        }
+        let heap = self
+            .heap
+            .get_or_insert_with(|| self.inline[..self.len].to_vec());
+        heap.extend_from_slice(bytes);
+        &mut heap[start..end]
+    }
+
+    fn truncate(&mut self, len: usize) {
+        match &mut self.heap {
+            Some(heap) => heap.truncate(len),
+            None => self.len = self.len.min(len),
+        }
+    }
+}
 
 /// A user whose strings borrow from the request headers, as the header step produces it:
 /// every string was checked to be UTF-8 when it was read. Extra values are kept as
@@ -88,7 +141,7 @@ const INLINE: usize = 4;
 /// checks the UTF-8 again, which cannot fail).
 #[derive(Clone, Debug)]
 pub struct UserRef<'r> {
-    own: SmallVec<[u8; 64]>,
+    own: OwnBytes,
     pub(crate) name: Span<'r>,
     pub(crate) uid: Span<'r>,
     pub(crate) groups: SmallVec<[Span<'r>; INLINE]>,
@@ -110,7 +163,7 @@ fn text(bytes: &[u8]) -> &str {
 impl<'r> UserRef<'r> {
     pub(crate) fn empty() -> UserRef<'r> {
         UserRef {
-            own: SmallVec::new(),
+            own: OwnBytes::new(),
             name: Span::Borrowed(b""),
             uid: Span::Borrowed(b""),
             groups: SmallVec::new(),
@@ -130,7 +183,7 @@ impl<'r> UserRef<'r> {
     /// Copies `bytes` (UTF-8) into the user's own buffer.
     pub(crate) fn own(&mut self, bytes: &[u8]) -> Span<'r> {
         let start = self.own.len() as u32;
-        self.own.extend_from_slice(bytes);
+        self.own.push(bytes);
         Span::Own {
             start,
             len: bytes.len() as u32,
@@ -145,8 +198,7 @@ impl<'r> UserRef<'r> {
         change: impl FnOnce(&mut [u8]) -> usize,
     ) -> Span<'r> {
         let start = self.own.len();
-        self.own.extend_from_slice(bytes);
-        let len = change(&mut self.own[start..]).min(bytes.len());
+        let len = change(self.own.push(bytes)).min(bytes.len());
         self.own.truncate(start + len);
         Span::Own {
             start: start as u32,
@@ -158,7 +210,7 @@ impl<'r> UserRef<'r> {
     where
         'r: 's,
     {
-        span_bytes(&self.own, span)
+        span_bytes(self.own.as_slice(), span)
     }
 
     pub fn name(&self) -> &str {
@@ -197,7 +249,7 @@ impl<'r> UserRef<'r> {
 
     /// Sorts the extra pairs by key, keeping the order of each key's values.
     pub(crate) fn sort_extra(&mut self) {
-        let own = &self.own;
+        let own = self.own.as_slice();
         self.extra
             .sort_by(|a, b| span_bytes(own, &a.0).cmp(span_bytes(own, &b.0)));
     }
