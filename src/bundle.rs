@@ -20,9 +20,11 @@ pub const MAX_BUNDLE_CERTIFICATES: usize = 1024;
 /// One certificate of a bundle.
 #[derive(Clone, Debug)]
 pub struct BundleCert {
+    /// The certificate as configured (DER).
     pub der: CertificateDer<'static>,
+    /// What Go would check about it as an anchor or issuer.
     pub facts: CertFacts,
-    /// Index into [`CaBundle::anchors`], or why webpki cannot use this certificate as an anchor.
+    /// Its index among the bundle's trust anchors, or why webpki cannot use it as an anchor.
     pub anchor: Result<usize, String>,
 }
 
@@ -160,6 +162,7 @@ impl CaBundle {
         &self.source
     }
 
+    /// The certificates of the bundle, in file order.
     pub fn certificates(&self) -> &[BundleCert] {
         &self.certs
     }

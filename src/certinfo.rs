@@ -19,7 +19,9 @@ pub struct CertFacts {
     pub issuer: String,
     /// Serial number in decimal (as Go prints it).
     pub serial_decimal: String,
+    /// `notBefore` (Unix seconds).
     pub not_before: i64,
+    /// `notAfter` (Unix seconds).
     pub not_after: i64,
     /// Go's EKU rule for required usage clientAuth: no EKU extension, an empty one,
     /// anyExtendedKeyUsage or clientAuth all pass.
@@ -33,7 +35,9 @@ pub struct CertFacts {
     pub path_len: Option<u32>,
     /// A critical extension Go does not handle, if any.
     pub unhandled_critical: Option<String>,
+    /// The subjectKeyIdentifier, empty when absent.
     pub subject_key_id: Vec<u8>,
+    /// The authorityKeyIdentifier's key identifier, empty when absent.
     pub authority_key_id: Vec<u8>,
 }
 
@@ -161,9 +165,13 @@ impl CertFacts {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// A certificate's validity at an instant, by Go's rule.
 pub enum Validity {
+    /// `notBefore <= now <= notAfter`.
     Valid,
+    /// `now < notBefore`.
     NotYetValid,
+    /// `now > notAfter`.
     Expired,
 }
 

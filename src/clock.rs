@@ -5,7 +5,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use rustls_pki_types::UnixTime;
 
+/// Where verification, cache expiry and reload checks read the time.
 pub trait Clock: Send + Sync {
+    /// The current instant.
     fn now(&self) -> UnixTime;
 }
 
@@ -26,14 +28,17 @@ pub struct ManualClock {
 }
 
 impl ManualClock {
+    /// A clock stopped at `at`.
     pub fn new(at: UnixTime) -> Self {
         ManualClock {
             secs: AtomicU64::new(at.as_secs()),
         }
     }
+    /// Moves the clock to `at`.
     pub fn set(&self, at: UnixTime) {
         self.secs.store(at.as_secs(), Ordering::SeqCst);
     }
+    /// Moves the clock forward by `secs` seconds.
     pub fn advance(&self, secs: u64) {
         self.secs.fetch_add(secs, Ordering::SeqCst);
     }

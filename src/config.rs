@@ -34,18 +34,23 @@ impl RequestHeaderConfig {
     pub fn ca(&self) -> Option<&CaBundle> {
         self.ca.as_ref()
     }
+    /// The username header names, in configured order.
     pub fn username_headers(&self) -> impl Iterator<Item = &str> {
         self.lists.username_headers.iter().map(String::as_str)
     }
+    /// The UID header names, in configured order.
     pub fn uid_headers(&self) -> impl Iterator<Item = &str> {
         self.lists.uid_headers.iter().map(String::as_str)
     }
+    /// The group header names, in configured order.
     pub fn group_headers(&self) -> impl Iterator<Item = &str> {
         self.lists.group_headers.iter().map(String::as_str)
     }
+    /// The extra header name prefixes, in configured order.
     pub fn extra_prefixes(&self) -> impl Iterator<Item = &str> {
         self.lists.extra_headers_prefix.iter().map(String::as_str)
     }
+    /// The CNs allowed for the front proxy's leaf (empty: any CN).
     pub fn allowed_names(&self) -> &[String] {
         &self.lists.allowed_names
     }
@@ -77,10 +82,15 @@ impl RequestHeaderConfig {
 /// The header lists of the request-header authenticator, as strings.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RequestHeaderOptions {
+    /// `--requestheader-username-headers`.
     pub username_headers: Vec<String>,
+    /// `--requestheader-uid-headers`.
     pub uid_headers: Vec<String>,
+    /// `--requestheader-group-headers`.
     pub group_headers: Vec<String>,
+    /// `--requestheader-extra-headers-prefix`.
     pub extra_headers_prefix: Vec<String>,
+    /// `--requestheader-allowed-names` (empty: any CN).
     pub allowed_names: Vec<String>,
 }
 
@@ -192,10 +202,13 @@ pub struct AuthConfig {
 static NEXT_GENERATION: AtomicU64 = AtomicU64::new(1);
 
 impl AuthConfig {
+    /// A builder for a configuration.
     pub fn builder() -> AuthConfigBuilder {
         AuthConfigBuilder::default()
     }
 
+    /// The request-header authenticator's configuration, if any (possibly without a CA: see
+    /// [`RequestHeaderConfig::ca`]).
     pub fn request_header(&self) -> Option<&RequestHeaderConfig> {
         self.request_header.as_ref()
     }
@@ -203,9 +216,11 @@ impl AuthConfig {
     pub fn request_header_ca(&self) -> Option<&CaBundle> {
         self.request_header.as_ref().and_then(|rh| rh.ca.as_ref())
     }
+    /// The client CA (`--client-ca-file`), if any.
     pub fn client_ca(&self) -> Option<&CaBundle> {
         self.client_ca.as_ref()
     }
+    /// The bounds applied to every request and document.
     pub fn limits(&self) -> &Limits {
         &self.limits
     }
@@ -256,6 +271,7 @@ impl AuthConfigBuilder {
         self.client_ca = Some(ca);
         self
     }
+    /// Sets the bounds (default: [`Limits::DEFAULT`]).
     pub fn limits(mut self, limits: Limits) -> Self {
         self.limits = Some(limits);
         self

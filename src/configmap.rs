@@ -24,12 +24,19 @@ pub const KEY_ALLOWED_NAMES: &str = "requestheader-allowed-names";
 /// The `.data` of the ConfigMap, key by key.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ConfigMapData {
+    /// `client-ca-file` (PEM).
     pub client_ca: Option<String>,
+    /// `requestheader-client-ca-file` (PEM).
     pub requestheader_ca: Option<String>,
+    /// `requestheader-username-headers`.
     pub username_headers: Vec<String>,
+    /// `requestheader-uid-headers`.
     pub uid_headers: Vec<String>,
+    /// `requestheader-group-headers`.
     pub group_headers: Vec<String>,
+    /// `requestheader-extra-headers-prefix`.
     pub extra_headers_prefix: Vec<String>,
+    /// `requestheader-allowed-names`.
     pub allowed_names: Vec<String>,
 }
 
@@ -112,6 +119,7 @@ impl ConfigMapData {
         })
     }
 
+    /// The header lists as [`RequestHeaderOptions`], exactly as written.
     pub fn request_header_options(&self) -> RequestHeaderOptions {
         RequestHeaderOptions {
             username_headers: self.username_headers.clone(),

@@ -27,12 +27,15 @@ use crate::verdict::{ClientCertVerdict, PeerVerification, ProxyVerdict};
 #[non_exhaustive]
 pub enum AuthenticatorKind {
     #[serde(rename = "requestheader")]
+    /// The request-header authenticator: the front proxy's headers, after its chain verified.
     RequestHeader,
     #[serde(rename = "x509")]
+    /// The x509 client-certificate authenticator (`--client-ca-file`).
     X509,
 }
 
 impl AuthenticatorKind {
+    /// The name used in the CLI's JSON (`requestheader`, `x509`).
     pub fn as_str(self) -> &'static str {
         match self {
             AuthenticatorKind::RequestHeader => "requestheader",
@@ -47,11 +50,16 @@ impl AuthenticatorKind {
 pub enum DecisionRef<'r> {
     /// A user, after the group adder, and which authenticator vouched for it.
     Authenticated {
+        /// Which authenticator vouched for the user.
         authenticator: AuthenticatorKind,
+        /// The user, `system:authenticated` added.
         user: UserRef<'r>,
     },
     /// No authenticator had an opinion: `system:anonymous`.
-    Anonymous { user: UserRef<'r> },
+    Anonymous {
+        /// `system:anonymous` in `system:unauthenticated`.
+        user: UserRef<'r>,
+    },
     /// HTTP 401.
     Rejected(AuthError),
 }
@@ -62,11 +70,16 @@ pub enum DecisionRef<'r> {
 pub enum Decision {
     /// A user, after the group adder, and which authenticator vouched for it.
     Authenticated {
+        /// Which authenticator vouched for the user.
         authenticator: AuthenticatorKind,
+        /// The user, `system:authenticated` added.
         user: UserInfo,
     },
     /// No authenticator had an opinion: `system:anonymous`.
-    Anonymous { user: UserInfo },
+    Anonymous {
+        /// `system:anonymous` in `system:unauthenticated`.
+        user: UserInfo,
+    },
     /// HTTP 401.
     Rejected(AuthError),
 }
@@ -77,9 +90,11 @@ pub enum Decision {
 pub struct ClearHeaders<'r>(SmallVec<[&'r [u8]; 8]>);
 
 impl<'r> ClearHeaders<'r> {
+    /// How many names.
     pub fn len(&self) -> usize {
         self.0.len()
     }
+    /// Whether there is no name.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
@@ -100,6 +115,7 @@ impl<'r> ClearHeaders<'r> {
 /// borrowing from the request.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AuthenticationRef<'r> {
+    /// The verdict.
     pub decision: DecisionRef<'r>,
     /// Filled for authenticated and anonymous decisions; a rejected request goes no further.
     pub clear_headers: ClearHeaders<'r>,
@@ -110,6 +126,7 @@ pub struct AuthenticationRef<'r> {
 }
 
 impl<'r> AuthenticationRef<'r> {
+    /// The user of an authenticated or anonymous decision.
     pub fn user(&self) -> Option<&UserRef<'r>> {
         match &self.decision {
             DecisionRef::Authenticated { user, .. } | DecisionRef::Anonymous { user } => Some(user),
@@ -117,6 +134,7 @@ impl<'r> AuthenticationRef<'r> {
         }
     }
 
+    /// Whether the request is rejected (HTTP 401).
     pub fn is_rejected(&self) -> bool {
         matches!(self.decision, DecisionRef::Rejected(_))
     }
@@ -152,6 +170,7 @@ impl<'r> AuthenticationRef<'r> {
 /// A decision plus the headers of this request the host must remove before passing it on.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Authentication {
+    /// The verdict.
     pub decision: Decision,
     /// Names of this request's headers to remove (each once, spelled as received). Filled for
     /// authenticated and anonymous decisions; a rejected request goes no further.
@@ -163,6 +182,7 @@ pub struct Authentication {
 }
 
 impl Authentication {
+    /// The user of an authenticated or anonymous decision.
     pub fn user(&self) -> Option<&UserInfo> {
         match &self.decision {
             Decision::Authenticated { user, .. } | Decision::Anonymous { user } => Some(user),
@@ -321,10 +341,12 @@ impl HeaderNames {
         self.ends.push(self.text.len() as u32);
     }
 
+    /// How many names.
     pub fn len(&self) -> usize {
         self.ends.len()
     }
 
+    /// Whether there is no name.
     pub fn is_empty(&self) -> bool {
         self.ends.is_empty()
     }
@@ -336,6 +358,7 @@ impl HeaderNames {
         self.text.get(start..end)
     }
 
+    /// The names in order.
     pub fn iter(&self) -> HeaderNamesIter<'_> {
         HeaderNamesIter {
             names: self,
@@ -348,6 +371,7 @@ impl HeaderNames {
         self.iter().any(|n| n == name)
     }
 
+    /// The names as owned strings.
     pub fn to_vec(&self) -> Vec<String> {
         self.iter().map(str::to_owned).collect()
     }

@@ -137,7 +137,9 @@ impl fmt::Display for Reason {
 /// A rejection: a stable reason plus a message that says exactly what failed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AuthError {
+    /// The stable code.
     pub reason: Reason,
+    /// What exactly failed (at most [`MAX_MESSAGE_BYTES`]).
     pub message: String,
 }
 
@@ -146,6 +148,7 @@ pub struct AuthError {
 pub const MAX_MESSAGE_BYTES: usize = 1024;
 
 impl AuthError {
+    /// A rejection; the message is cut at [`MAX_MESSAGE_BYTES`].
     pub fn new(reason: Reason, message: impl Into<String>) -> Self {
         let mut message = message.into();
         if message.len() > MAX_MESSAGE_BYTES {
@@ -173,10 +176,12 @@ impl std::error::Error for AuthError {}
 pub struct ConfigError {
     /// The flag (`--requestheader-client-ca-file`), ConfigMap key or field at fault.
     pub source: String,
+    /// What is wrong and, where it helps, what to do.
     pub message: String,
 }
 
 impl ConfigError {
+    /// An error about `source` (a flag, key or field).
     pub fn new(source: impl Into<String>, message: impl Into<String>) -> Self {
         ConfigError {
             source: source.into(),

@@ -31,12 +31,19 @@ const FLAGS: [&str; 7] = [
 /// The flags as given. `None` = not given (the default applies).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct KubeAuthFlags {
+    /// `--requestheader-client-ca-file`.
     pub requestheader_client_ca_file: Option<String>,
+    /// `--client-ca-file`.
     pub client_ca_file: Option<String>,
+    /// `--requestheader-username-headers`.
     pub username_headers: Option<Vec<String>>,
+    /// `--requestheader-uid-headers`.
     pub uid_headers: Option<Vec<String>>,
+    /// `--requestheader-group-headers`.
     pub group_headers: Option<Vec<String>>,
+    /// `--requestheader-extra-headers-prefix`.
     pub extra_headers_prefix: Option<Vec<String>>,
+    /// `--requestheader-allowed-names`.
     pub allowed_names: Option<Vec<String>>,
 }
 
@@ -68,7 +75,7 @@ impl KubeAuthFlags {
         Ok(flags)
     }
 
-    /// Applies one flag. `Ok(false)` when `name` is not one of [`FLAGS`].
+    /// Applies one flag. `Ok(false)` when `name` is not one of [`KubeAuthFlags::NAMES`].
     pub fn set(&mut self, name: &str, value: &str) -> Result<bool, ConfigError> {
         let list = match name {
             REQUESTHEADER_CLIENT_CA_FILE => {

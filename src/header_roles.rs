@@ -7,8 +7,11 @@ use crate::http_syntax::{is_token, FoldedName};
 
 /// The standard header names (spec §4.1, §1.9 rule 32).
 pub const STANDARD_USERNAME_HEADER: &str = "X-Remote-User";
+/// The standard UID header.
 pub const STANDARD_UID_HEADER: &str = "X-Remote-Uid";
+/// The standard group header.
 pub const STANDARD_GROUP_HEADER: &str = "X-Remote-Group";
+/// The standard prefix of extra headers.
 pub const STANDARD_EXTRA_PREFIX: &str = "X-Remote-Extra-";
 
 /// The configured lists, as given.

@@ -47,14 +47,17 @@ impl<'a> RequestHeaders<'a> {
         }
     }
 
+    /// The header lines, in arrival order.
     pub fn pairs(&self) -> &[HeaderPair<'a>] {
         &self.pairs
     }
 
+    /// How many header lines.
     pub fn len(&self) -> usize {
         self.pairs.len()
     }
 
+    /// Whether there is no header line.
     pub fn is_empty(&self) -> bool {
         self.pairs.is_empty()
     }

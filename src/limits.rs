@@ -26,6 +26,7 @@ pub struct Limits {
     pub max_document_bytes: usize,
     /// Most flag arguments, and most bytes of one.
     pub max_flag_arguments: usize,
+    /// Most bytes of one flag argument.
     pub max_flag_argument_bytes: usize,
 }
 

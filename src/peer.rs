@@ -184,6 +184,7 @@ impl Peer {
         }
     }
 
+    /// How the connection's TLS session was established.
     pub fn handshake(&self) -> Handshake {
         self.handshake
     }

@@ -7,16 +7,23 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use smallvec::SmallVec;
 
+/// The user of a request no authenticator had an opinion on.
 pub const ANONYMOUS_USER: &str = "system:anonymous";
+/// The group of that user.
 pub const UNAUTHENTICATED_GROUP: &str = "system:unauthenticated";
+/// The group the adder gives every authenticated user (spec §1.9 rule 30).
 pub const AUTHENTICATED_GROUP: &str = "system:authenticated";
 
 /// A user: name, UID, groups, extra. Extra keys are sorted (Go's JSON does the same).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct UserInfo {
+    /// The user name.
     pub name: String,
+    /// The UID (empty when none).
     pub uid: String,
+    /// The groups, in order.
     pub groups: Vec<String>,
+    /// Extra attributes: key to values, keys sorted.
     pub extra: BTreeMap<String, Vec<String>>,
 }
 
@@ -213,21 +220,27 @@ impl<'r> UserRef<'r> {
         span_bytes(self.own.as_slice(), span)
     }
 
+    /// The user name.
     pub fn name(&self) -> &str {
         text(self.name_bytes())
     }
+    /// The user name as bytes (UTF-8).
     pub fn name_bytes(&self) -> &[u8] {
         self.bytes(&self.name)
     }
+    /// The UID (empty when none).
     pub fn uid(&self) -> &str {
         text(self.uid_bytes())
     }
+    /// The UID as bytes (UTF-8).
     pub fn uid_bytes(&self) -> &[u8] {
         self.bytes(&self.uid)
     }
+    /// The groups, in order.
     pub fn groups(&self) -> impl ExactSizeIterator<Item = &str> + use<'_, 'r> {
         self.groups_bytes().map(text)
     }
+    /// The groups as bytes (UTF-8), in order.
     pub fn groups_bytes(&self) -> impl ExactSizeIterator<Item = &[u8]> + use<'_, 'r> {
         self.groups.iter().map(|g| self.bytes(g))
     }

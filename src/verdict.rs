@@ -29,6 +29,7 @@ pub enum ClientCertVerdict {
     NotApplicable,
     /// The chain verified; the user, or `None` when the CN is empty (no opinion).
     Verified(VerifiedChain, Option<Box<UserInfo>>),
+    /// The chain failed, or the CN is not allowed.
     Failed(AuthError),
 }
 
@@ -48,12 +49,15 @@ pub struct PeerVerification {
 }
 
 impl PeerVerification {
+    /// The request-header authenticator's verdict.
     pub fn proxy(&self) -> &ProxyVerdict {
         &self.proxy
     }
+    /// The x509 authenticator's verdict.
     pub fn client_cert(&self) -> &ClientCertVerdict {
         &self.client_cert
     }
+    /// The configuration generation the verdicts were made under.
     pub fn generation(&self) -> u64 {
         self.generation
     }

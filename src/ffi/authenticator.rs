@@ -316,14 +316,19 @@ pub unsafe extern "C" fn frontproxy_authenticator_last_error(
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default)]
 pub struct frontproxy_cache_stats {
+    /// Lookups that found verdicts.
     pub hits: u64,
+    /// Lookups that did not (the chain was verified).
     pub misses: u64,
+    /// Verdicts filed.
     pub insertions: u64,
+    /// Entries removed to stay within the bounds.
     pub evictions: u64,
     /// Requests rejected on the cache path (`frontproxy_authenticator_authenticate_chain`).
     pub rejections: u64,
-    /// Entries and (approximate) bytes held now.
+    /// Entries held now.
     pub entries: u64,
+    /// Bytes (approximate) held now.
     pub bytes: u64,
 }
 

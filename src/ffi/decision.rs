@@ -44,8 +44,11 @@ pub enum frontproxy_authenticator_kind {
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct frontproxy_extra {
+    /// The key (lowercase, percent-decoded).
     pub key: frontproxy_str,
+    /// Its values, in arrival order.
     pub values: *const frontproxy_str,
+    /// How many values.
     pub values_len: usize,
 }
 
@@ -57,6 +60,7 @@ pub struct frontproxy_extra {
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct frontproxy_decision_view {
+    /// What happened to the request.
     pub outcome: frontproxy_outcome,
     /// Which authenticator vouched for the user (`NONE` unless authenticated).
     pub authenticator: frontproxy_authenticator_kind,
@@ -68,16 +72,22 @@ pub struct frontproxy_decision_view {
     pub generation: u64,
     /// What exactly failed (empty unless rejected); at most about 1 KiB.
     pub message: frontproxy_str,
+    /// The user name (`system:anonymous` when anonymous; empty when rejected).
     pub user_name: frontproxy_str,
+    /// The user's UID (empty when none).
     pub user_uid: frontproxy_str,
+    /// The groups, in order.
     pub groups: *const frontproxy_str,
+    /// How many groups.
     pub groups_len: usize,
     /// Extra keys, sorted, each with its values.
     pub extra: *const frontproxy_extra,
+    /// How many extra keys.
     pub extra_len: usize,
     /// The headers to remove before passing the request on (as the request spelled them;
     /// remove every line with each name, compared case-insensitively).
     pub clear_headers: *const frontproxy_bytes,
+    /// How many headers to clear.
     pub clear_headers_len: usize,
 }
 

@@ -6,12 +6,12 @@
 //! [`options`] (`frontproxy_options`), [`authenticator`] (`frontproxy_authenticator`),
 //! [`peer`] (`frontproxy_peer`, one per TLS connection), [`decision`]
 //! (`frontproxy_decision`), [`reason`] (the rejection reasons); [`types`] holds the plain data
-//! types (`frontproxy_bytes`, `frontproxy_header`, `frontproxy_str`) and [`input`] reads the
+//! types (`frontproxy_bytes`, `frontproxy_header`, `frontproxy_str`) and `input` reads the
 //! arrays a host passes in, after the core's bounds accepted their shape.
 //!
 //! Conventions (README, "C API conventions"): every fallible function returns a
 //! `frontproxy_result`; outputs come after inputs and are written only on success; every
-//! pointer is checked; every exported body runs inside [`guard`], so a panic becomes
+//! pointer is checked; every exported body runs inside `boundary::guard`, so a panic becomes
 //! `FRONTPROXY_RESULT_PANIC` instead of unwinding into C.
 
 #![deny(unsafe_op_in_unsafe_fn)]

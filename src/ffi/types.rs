@@ -9,7 +9,9 @@ use std::ffi::c_char;
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct frontproxy_bytes {
+    /// The first byte (may be NULL when `len` is 0).
     pub data: *const u8,
+    /// How many bytes.
     pub len: usize,
 }
 
@@ -19,9 +21,13 @@ pub struct frontproxy_bytes {
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct frontproxy_header {
+    /// The name's bytes (may be NULL when `name_len` is 0).
     pub name: *const u8,
+    /// How many bytes of name.
     pub name_len: usize,
+    /// The value's bytes (may be NULL when `value_len` is 0).
     pub value: *const u8,
+    /// How many bytes of value.
     pub value_len: usize,
 }
 
@@ -31,7 +37,9 @@ pub struct frontproxy_header {
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct frontproxy_str {
+    /// The first byte.
     pub data: *const c_char,
+    /// How many bytes (no NUL is counted or present).
     pub len: usize,
 }
 
