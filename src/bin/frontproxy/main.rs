@@ -7,6 +7,8 @@ mod check;
 mod demo;
 mod doctor;
 mod explain;
+mod opinions;
+mod overlap;
 
 use std::process::ExitCode;
 
