@@ -117,29 +117,36 @@ fn diagnose(config: &AuthConfig, now: i64) -> Findings {
     let rh = config.request_header();
     let client = config.client_ca();
 
+    // Without a request-header CA the aggregation layer's X-Remote-* identity is never
+    // trusted: every aggregated request is anonymous (or judged by the proxy certificate
+    // alone), which is almost never what an extension apiserver wants.
+    const NO_RH_CA: &str = "no request-header CA: the request-header authenticator is off, so \
+        every aggregated request would be anonymous (or judged by the front proxy's own \
+        certificate), never its user; only x509 client certificates from the client CA \
+        authenticate, and X-Remote-* headers are never trusted (they are still stripped after \
+        a success); set --requestheader-client-ca-file (requestheader-client-ca-file)";
     match rh {
-        None => out.add(
-            Severity::Info,
-            "requestheader",
-            "no request-header CA: the request-header authenticator is off; only x509 client \
-             certificates from the client CA authenticate, and X-Remote-* headers are never \
-             trusted (they are still stripped after a success)",
-        ),
-        Some(rh) => out.add(
-            Severity::Info,
-            "requestheader",
-            format!(
-                "request-header CA {}: {} certificate(s); allowed names {:?}; username headers {:?}, \
-                 uid headers {:?}, group headers {:?}, extra prefixes {:?}",
-                rh.ca().map_or("none (the lists only clear headers)", |ca| ca.source()),
-                rh.ca().map_or(0, |ca| ca.certificates().len()),
-                rh.allowed_names(),
-                rh.username_headers().collect::<Vec<_>>(),
-                rh.uid_headers().collect::<Vec<_>>(),
-                rh.group_headers().collect::<Vec<_>>(),
-                rh.extra_prefixes().collect::<Vec<_>>(),
-            ),
-        ),
+        None => out.add(Severity::Warning, "requestheader", NO_RH_CA),
+        Some(rh) => {
+            if rh.ca().is_none() {
+                out.add(Severity::Warning, "requestheader", NO_RH_CA);
+            }
+            out.add(
+                Severity::Info,
+                "requestheader",
+                format!(
+                    "request-header CA {}: {} certificate(s); allowed names {:?}; username headers {:?}, \
+                     uid headers {:?}, group headers {:?}, extra prefixes {:?}",
+                    rh.ca().map_or("none (the lists only clear headers)", |ca| ca.source()),
+                    rh.ca().map_or(0, |ca| ca.certificates().len()),
+                    rh.allowed_names(),
+                    rh.username_headers().collect::<Vec<_>>(),
+                    rh.uid_headers().collect::<Vec<_>>(),
+                    rh.group_headers().collect::<Vec<_>>(),
+                    rh.extra_prefixes().collect::<Vec<_>>(),
+                ),
+            )
+        }
     }
     match client {
         None if rh.is_some() => out.add(

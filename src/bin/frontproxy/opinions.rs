@@ -82,6 +82,32 @@ pub struct Opinions {
     pub proxy_trusted_without_username: bool,
 }
 
+impl Opinions {
+    /// The chain of causes behind a rejection, in one short line for a log: which
+    /// authenticator said what, in union order.
+    pub fn short_cause(&self) -> String {
+        let (rh, x) = (&self.requestheader, &self.x509);
+        if self.proxy_trusted_without_username {
+            return match x.opinion {
+                Opinion::Rejected => format!(
+                    "no username header -> request-header no opinion -> x509 rejected the \
+                     proxy certificate [{}]",
+                    x.reason.unwrap_or("-")
+                ),
+                Opinion::Authenticated => "no username header -> request-header no opinion -> \
+                    x509 authenticated the proxy certificate itself"
+                    .into(),
+                _ => "no username header -> request-header no opinion -> anonymous".into(),
+            };
+        }
+        let part = |name: &str, p: &Part| match p.reason {
+            Some(reason) => format!("{name} rejected [{reason}]"),
+            None => format!("{name} {}", p.opinion.label().to_ascii_lowercase()),
+        };
+        format!("{} -> {}", part("request-header", rh), part("x509", x))
+    }
+}
+
 /// What the username walk (docs/semantics.md §2.2) found among the headers.
 pub enum Username {
     /// This configured header's first value is the username.
