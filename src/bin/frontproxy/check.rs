@@ -35,7 +35,8 @@ enum Output<'a> {
     },
 }
 
-pub fn run(args: &[String]) -> Result<ExitCode, UsageError> {
+/// `args` are the arguments after `check` as text, `raw` the same as bytes (for `--header`).
+pub fn run(args: &[String], raw: &[Vec<u8>]) -> Result<ExitCode, UsageError> {
     let mut config_args = ConfigArgs::default();
     let mut chain_file = None;
     let mut headers: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
@@ -53,11 +54,20 @@ pub fn run(args: &[String]) -> Result<ExitCode, UsageError> {
         match name.as_str() {
             "--chain" => chain_file = Some(value_of(&name, inline, args, &mut i)?),
             "--header" => {
-                let h = value_of(&name, inline, args, &mut i)?;
-                let (n, v) = h.split_once(':').ok_or_else(|| {
-                    UsageError(format!("--header {h:?} is not of the form 'Name: value'"))
+                // The bytes as given: a value that is not UTF-8 is the library's to judge.
+                let h: &[u8] = if inline.is_some() {
+                    &raw[i][b"--header=".len()..]
+                } else {
+                    value_of(&name, None, args, &mut i)?;
+                    &raw[i]
+                };
+                let colon = h.iter().position(|&b| b == b':').ok_or_else(|| {
+                    UsageError(format!(
+                        "--header {:?} is not of the form 'Name: value'",
+                        String::from_utf8_lossy(h)
+                    ))
                 })?;
-                headers.push((n.as_bytes().to_vec(), v.as_bytes().to_vec()));
+                headers.push((h[..colon].to_vec(), h[colon + 1..].to_vec()));
             }
             "--at" => at = Some(parse_at(&value_of(&name, inline, args, &mut i)?)?),
             "--explain" => explain_steps = true,

@@ -62,6 +62,7 @@ impl Findings {
 pub fn run(args: &[String]) -> Result<ExitCode, UsageError> {
     let mut config_args = ConfigArgs::default();
     let mut at = None;
+    let mut json = false;
     let mut i = 0;
     while i < args.len() {
         if config_args.take(args, &mut i)? {
@@ -71,6 +72,17 @@ pub fn run(args: &[String]) -> Result<ExitCode, UsageError> {
         let (name, inline) = split_flag(&args[i]);
         match name.as_str() {
             "--at" => at = Some(parse_at(&value_of(&name, inline, args, &mut i)?)?),
+            "--output" => {
+                json = match value_of(&name, inline, args, &mut i)?.as_str() {
+                    "text" => false,
+                    "json" => true,
+                    other => {
+                        return Err(UsageError(format!(
+                            "--output {other:?}: give --output text or --output json"
+                        )))
+                    }
+                }
+            }
             other => return Err(UsageError(format!("unknown argument {other:?}"))),
         }
         i += 1;
@@ -83,15 +95,8 @@ pub fn run(args: &[String]) -> Result<ExitCode, UsageError> {
         Some(path) => format!("ConfigMap {path}"),
         None => "kube-apiserver-style flags".to_string(),
     };
-    println!(
-        "frontproxy doctor: configuration from {source}, checked as of {}",
-        rfc3339(now)
-    );
     let mut sorted: Vec<&Finding> = findings.0.iter().collect();
     sorted.sort_by_key(|f| std::cmp::Reverse(f.severity)); // stable: check order within a severity
-    for f in &sorted {
-        println!("{:<8} [{}] {}", f.severity.label(), f.check, f.message);
-    }
     let (critical, warning) = (
         findings.count(Severity::Critical),
         findings.count(Severity::Warning),
@@ -103,6 +108,33 @@ pub fn run(args: &[String]) -> Result<ExitCode, UsageError> {
     } else {
         0
     };
+    if json {
+        let report = serde_json::json!({
+            "source": source,
+            "checked_at": rfc3339(now),
+            "findings": sorted.iter().map(|f| serde_json::json!({
+                "severity": f.severity.label().to_ascii_lowercase(),
+                "check": f.check,
+                "message": f.message,
+            })).collect::<Vec<_>>(),
+            "summary": {
+                "critical": critical,
+                "warning": warning,
+                "ok": findings.count(Severity::Ok),
+                "info": findings.count(Severity::Info),
+            },
+            "exit_status": code,
+        });
+        println!("{report}");
+        return Ok(ExitCode::from(code));
+    }
+    println!(
+        "frontproxy doctor: configuration from {source}, checked as of {}",
+        rfc3339(now)
+    );
+    for f in &sorted {
+        println!("{:<8} [{}] {}", f.severity.label(), f.check, f.message);
+    }
     println!(
         "summary: {critical} critical, {warning} warning(s), {} ok, {} info; exit status {code}",
         findings.count(Severity::Ok),
