@@ -230,6 +230,7 @@ fn args(base: Vec<String>, more: &[&str]) -> Vec<String> {
 
 /// The output without a rejection's message, which names the configuration source (a flag or a
 /// ConfigMap key) and so legitimately differs between sources.
+/// The same holds for the detail of an authenticator that rejected.
 fn comparable(mut v: Value) -> Value {
     if v["decision"] == "rejected" {
         let message = v.as_object_mut().unwrap().remove("message");
@@ -238,7 +239,34 @@ fn comparable(mut v: Value) -> Value {
             "{v}"
         );
     }
+    for part in ["requestheader", "x509"] {
+        let p = &mut v["authenticators"][part];
+        if p["opinion"] == "rejected" {
+            let detail = p.as_object_mut().unwrap().remove("detail");
+            assert!(detail.is_some_and(|d| d.as_str().is_some_and(|d| !d.is_empty())));
+        }
+    }
     v
+}
+
+/// The `authenticators` breakdown with its details removed: `(opinion, reason)` per
+/// authenticator, after checking that every part has exactly the keys of the contract.
+fn opinions(v: &Value) -> [(String, Value); 2] {
+    let a = &v["authenticators"];
+    assert_eq!(keys(a), ["requestheader", "x509"], "{v}");
+    ["requestheader", "x509"].map(|part| {
+        let p = &a[part];
+        assert_eq!(keys(p), ["detail", "opinion", "reason"], "{v}");
+        assert!(p["detail"].as_str().is_some_and(|d| !d.is_empty()), "{v}");
+        (
+            p["opinion"].as_str().unwrap().to_string(),
+            p["reason"].clone(),
+        )
+    })
+}
+
+fn op(opinion: &str, reason: Value) -> (String, Value) {
+    (opinion.to_string(), reason)
 }
 
 fn keys(v: &Value) -> Vec<&str> {
@@ -279,11 +307,26 @@ fn authenticated_json_shape_and_exit_0() {
         ],
     ));
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let v = run.json();
+    let mut v = run.json();
+    // The contract's keys, plus the per-authenticator breakdown (added for issue 8).
     assert_eq!(
         keys(&v),
-        ["authenticator", "clear_headers", "decision", "user"]
+        [
+            "authenticator",
+            "authenticators",
+            "clear_headers",
+            "decision",
+            "user"
+        ]
     );
+    assert_eq!(
+        opinions(&v),
+        [
+            op("authenticated", Value::Null),
+            op("not_consulted", Value::Null)
+        ]
+    );
+    v.as_object_mut().unwrap().remove("authenticators");
     assert_eq!(
         v,
         json!({
@@ -335,8 +378,16 @@ fn anonymous_json_shape_and_exit_1() {
         ],
     ));
     assert_eq!(run.code, 1, "{}", run.stderr);
-    let v = run.json();
-    assert_eq!(keys(&v), ["clear_headers", "decision", "user"]);
+    let mut v = run.json();
+    assert_eq!(
+        keys(&v),
+        ["authenticators", "clear_headers", "decision", "user"]
+    );
+    assert_eq!(
+        opinions(&v),
+        [op("no_opinion", Value::Null), op("no_opinion", Value::Null)]
+    );
+    v.as_object_mut().unwrap().remove("authenticators");
     assert_eq!(
         v,
         json!({
@@ -362,9 +413,19 @@ fn rejected_json_shape_and_exit_1() {
     ));
     assert_eq!(run.code, 1, "{}", run.stderr);
     let v = run.json();
-    assert_eq!(keys(&v), ["decision", "message", "reason"]);
+    assert_eq!(
+        keys(&v),
+        ["authenticators", "decision", "message", "reason"]
+    );
     assert_eq!(v["decision"], "rejected");
     assert_eq!(v["reason"], "unknown_authority");
+    assert_eq!(
+        opinions(&v),
+        [
+            op("rejected", json!("unknown_authority")),
+            op("rejected", json!("unknown_authority"))
+        ]
+    );
     assert!(v["message"].as_str().is_some_and(|m| !m.is_empty()), "{v}");
 }
 
@@ -433,7 +494,16 @@ fn invalid_header_name_is_rejected_exit_1() {
         ],
     ));
     assert_eq!(run.code, 1, "{}", run.stderr);
-    assert_eq!(run.json()["reason"], "invalid_header");
+    let v = run.json();
+    assert_eq!(v["reason"], "invalid_header");
+    // Refused before the union: neither authenticator was asked.
+    assert_eq!(
+        opinions(&v),
+        [
+            op("not_consulted", Value::Null),
+            op("not_consulted", Value::Null)
+        ]
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -709,6 +779,163 @@ fn explain_names_the_cn_check_failure() {
         run.stderr
     );
     assert!(run.stderr.contains("aggregator"), "{}", run.stderr);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Issue 8: --explain names the cause to fix; the JSON says which authenticator thought what
+// ---------------------------------------------------------------------------------------------
+
+/// The most common aggregated-API 401: a valid front-proxy certificate with an allowed CN but
+/// no username header. The reason code stays the x509 authenticator's `unknown_authority`
+/// (compatibility), but the breakdown and the account lead with the request-header
+/// authenticator's NO OPINION — for an absent header and for a list naming another header.
+#[test]
+fn no_username_header_is_named_as_the_cause() {
+    let f = &files();
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (
+            args(standard_flags(f), &["--header", "X-Remote-Group: g"]),
+            "X-Remote-User (absent)",
+        ),
+        (
+            args(
+                standard_flags(f),
+                &[
+                    "--requestheader-username-headers=X-Proxy-User",
+                    "--header",
+                    "X-Remote-User: alice",
+                ],
+            ),
+            "X-Proxy-User (absent)",
+        ),
+        (
+            args(standard_flags(f), &["--header", "X-Remote-User:  "]),
+            "X-Remote-User (empty first value)",
+        ),
+    ];
+    for (base, missing) in cases {
+        let run = check(&args(
+            base,
+            &["--chain", &path(&f.front_proxy_chain), "--explain"],
+        ));
+        assert_eq!(run.code, 1, "{}", run.stderr);
+        let v = run.json();
+        assert_eq!(v["reason"], "unknown_authority", "{v}");
+        assert_eq!(
+            opinions(&v),
+            [
+                op("no_opinion", Value::Null),
+                op("rejected", json!("unknown_authority"))
+            ],
+            "{v}"
+        );
+        let detail = v["authenticators"]["requestheader"]["detail"]
+            .as_str()
+            .unwrap();
+        assert!(
+            detail.contains("no username header had a non-empty value") && detail.contains(missing),
+            "{detail}"
+        );
+        let account = &run.stderr;
+        let first = account.lines().next().unwrap_or_default();
+        for needle in [
+            "cause:",
+            "chain verified",
+            "CN is allowed",
+            "NO OPINION",
+            missing,
+        ] {
+            assert!(
+                first.contains(needle),
+                "first line lacks {needle:?}:\n{account}"
+            );
+        }
+        assert!(
+            account.contains(
+                "[unknown_authority] comes from the x509 authenticator, consulted only because the request-header authenticator had no opinion"
+            ),
+            "{account}"
+        );
+    }
+}
+
+/// On a request-header success the x509 authenticator was never asked: no `ERROR [...]` line
+/// for it, and the breakdown says `not_consulted`.
+#[test]
+fn explain_does_not_report_an_x509_error_after_a_request_header_success() {
+    let f = &files();
+    let run = check(&args(
+        standard_flags(f),
+        &[
+            "--chain",
+            &path(&f.front_proxy_chain),
+            "--header",
+            "X-Remote-User: alice",
+            "--explain",
+        ],
+    ));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!run.stderr.contains("ERROR ["), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("not consulted: the request-header authenticator already authenticated"),
+        "{}",
+        run.stderr
+    );
+}
+
+/// Without a client certificate there is nothing to verify or cache.
+#[test]
+fn explain_without_a_certificate_does_not_claim_a_cache_miss() {
+    let f = &files();
+    let run = check(&args(
+        standard_flags(f),
+        &["--header", "X-Remote-User: alice", "--explain"],
+    ));
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        !run.stderr.contains("the chain was verified now"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("no chain to verify or cache"),
+        "{}",
+        run.stderr
+    );
+}
+
+/// One CA for both bundles and no allowed names: any client certificate can act as the front
+/// proxy. `--explain` flags it and points to `frontproxy doctor`; with allowed names it does
+/// not.
+#[test]
+fn explain_flags_overlapping_cas_without_allowed_names() {
+    let f = &files();
+    let same_ca = |allowed: &[&str]| {
+        let mut a = vec![
+            format!("--requestheader-client-ca-file={}", path(&f.client_ca)),
+            format!("--client-ca-file={}", path(&f.client_ca)),
+        ];
+        a.extend(allowed.iter().map(|s| s.to_string()));
+        a
+    };
+    let request = [
+        "--chain",
+        &path(&f.client_chain),
+        "--header",
+        "X-Remote-User: system:admin",
+        "--explain",
+    ];
+    let run = check(&args(same_ca(&[]), &request));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.json()["user"]["name"], "system:admin");
+    assert!(run.stderr.contains("HAZARD"), "{}", run.stderr);
+    assert!(run.stderr.contains("frontproxy doctor"), "{}", run.stderr);
+    let run = check(&args(
+        same_ca(&["--requestheader-allowed-names=front-proxy-client"]),
+        &request,
+    ));
+    assert!(!run.stderr.contains("HAZARD"), "{}", run.stderr);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -153,7 +153,12 @@ fn demo_shows_every_scenario_as_kubernetes_behaves() {
             'e',
             "§1.8 r28: proxy cert without X-Remote-User",
             "401",
-            &["Status Unauthorized", "unknown_authority"],
+            // Issue 8: the real cause, not only the x509 authenticator's reason code.
+            &[
+                "Status Unauthorized",
+                "unknown_authority",
+                "cause: no username header -> request-header no opinion -> x509 rejected the proxy certificate",
+            ],
         ),
         (
             'f',
@@ -176,9 +181,11 @@ fn demo_shows_every_scenario_as_kubernetes_behaves() {
         for row in rows {
             assert_eq!(row.http, status, "({key}) {rule}: {row:?}");
             assert_eq!(row.ok, "yes", "({key}) {rule}: {row:?}");
+            // Wrapped cell lines joined back into one text.
+            let outcome_text = row.outcome.replace('\n', " ");
             for text in outcome {
                 assert!(
-                    row.outcome.contains(text),
+                    outcome_text.contains(text),
                     "({key}) {rule}: {text:?} not in {row:?}"
                 );
             }

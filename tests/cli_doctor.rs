@@ -393,17 +393,20 @@ fn cases() -> Vec<Case> {
             absent: vec![],
         },
         Case {
+            // Issue 8: a WARNING (exit 1), not INFO: every aggregated request would be
+            // anonymous.
             name: "s1_8_r24 no request-header CA: x509 client certificates only",
             args: Box::new(|d| {
                 let c = separate_cas();
                 vec!["--client-ca-file".into(), d.write_cert("client.pem", &c.client).display().to_string()]
             }),
-            code: 0,
+            code: 1,
             expect: vec![
-                ("INFO", "requestheader", "no request-header CA"),
+                ("WARNING", "requestheader", "no request-header CA"),
+                ("WARNING", "requestheader", "every aggregated request would be anonymous"),
                 ("OK", "ca-validity", "client CA: 1 of 1"),
             ],
-            absent: vec!["CRITICAL", "WARNING"],
+            absent: vec!["CRITICAL"],
         },
         Case {
             name: "s1_8_r28 no client CA: a note about anonymous",

@@ -1,7 +1,7 @@
 //! Argument parsing shared by the subcommands: the configuration (ConfigMap file or
 //! kube-apiserver-style flags) and `--at`.
 
-use frontproxy::{AuthConfig, UnixTime};
+use frontproxy::{AuthConfig, Limits, UnixTime};
 use frontproxy::{ConfigSource, KubeAuthFlags};
 
 use crate::UsageError;
@@ -96,4 +96,74 @@ pub fn rfc3339(ts: i64) -> String {
                 .ok()
         })
         .unwrap_or_else(|| ts.to_string())
+}
+
+/// The command line as the OS gave it: never decoded with a panic. `text` is each argument
+/// as UTF-8 (lossy where it is not), `raw` its bytes; [`Argv::check`] refuses what the
+/// subcommands cannot take.
+pub struct Argv {
+    pub text: Vec<String>,
+    pub raw: Vec<Vec<u8>>,
+}
+
+impl Argv {
+    pub fn from_os(args: Vec<std::ffi::OsString>) -> Argv {
+        let raw: Vec<Vec<u8>> = args.iter().map(|a| os_bytes(a)).collect();
+        let text = raw
+            .iter()
+            .map(|b| String::from_utf8_lossy(b).into_owned())
+            .collect();
+        Argv { text, raw }
+    }
+
+    /// Whether argument `i` is the value of `--header` (only `check` has one): its bytes go
+    /// to the library, which judges them like a request's.
+    fn is_header_value(&self, i: usize) -> bool {
+        self.raw[i].starts_with(b"--header=") || (i > 0 && self.raw[i - 1] == b"--header")
+    }
+
+    /// Every argument (numbered from 1, the command) but a `--header` value of `check` must be UTF-8 and at most
+    /// [`Limits::max_flag_argument_bytes`] long.
+    pub fn check(&self, has_headers: bool) -> Result<(), UsageError> {
+        let max = Limits::DEFAULT.max_flag_argument_bytes;
+        for (i, raw) in self.raw.iter().enumerate() {
+            if has_headers && self.is_header_value(i) {
+                continue;
+            }
+            if raw.len() > max {
+                return Err(UsageError(format!(
+                    "argument #{} ({}...) has {} bytes; at most {max} are accepted: give large \
+                     content in a file",
+                    i + 1,
+                    shorten(&self.text[i]),
+                    raw.len(),
+                )));
+            }
+            if std::str::from_utf8(raw).is_err() {
+                return Err(UsageError(format!(
+                    "argument #{} {:?} is not valid UTF-8 (\u{fffd} marks the bad bytes); \
+                     only --header values may hold arbitrary bytes",
+                    i + 1,
+                    shorten(&self.text[i])
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The first characters of an argument, for a message.
+fn shorten(s: &str) -> String {
+    s.chars().take(40).collect()
+}
+
+#[cfg(unix)]
+fn os_bytes(s: &std::ffi::OsStr) -> Vec<u8> {
+    use std::os::unix::ffi::OsStrExt;
+    s.as_bytes().to_vec()
+}
+
+#[cfg(not(unix))]
+fn os_bytes(s: &std::ffi::OsStr) -> Vec<u8> {
+    s.to_string_lossy().into_owned().into_bytes()
 }

@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use crate::args::{parse_at, split_flag, value_of, ConfigArgs};
 use crate::explain;
+use crate::opinions::{self, Opinions};
 use crate::UsageError;
 
 #[derive(Serialize)]
@@ -20,18 +21,22 @@ enum Output<'a> {
         authenticator: &'static str,
         user: &'a UserInfo,
         clear_headers: &'a HeaderNames,
+        authenticators: &'a Opinions,
     },
     Anonymous {
         user: &'a UserInfo,
         clear_headers: &'a HeaderNames,
+        authenticators: &'a Opinions,
     },
     Rejected {
         reason: &'static str,
         message: &'a str,
+        authenticators: &'a Opinions,
     },
 }
 
-pub fn run(args: &[String]) -> Result<ExitCode, UsageError> {
+/// `args` are the arguments after `check` as text, `raw` the same as bytes (for `--header`).
+pub fn run(args: &[String], raw: &[Vec<u8>]) -> Result<ExitCode, UsageError> {
     let mut config_args = ConfigArgs::default();
     let mut chain_file = None;
     let mut headers: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
@@ -49,11 +54,20 @@ pub fn run(args: &[String]) -> Result<ExitCode, UsageError> {
         match name.as_str() {
             "--chain" => chain_file = Some(value_of(&name, inline, args, &mut i)?),
             "--header" => {
-                let h = value_of(&name, inline, args, &mut i)?;
-                let (n, v) = h.split_once(':').ok_or_else(|| {
-                    UsageError(format!("--header {h:?} is not of the form 'Name: value'"))
+                // The bytes as given: a value that is not UTF-8 is the library's to judge.
+                let h: &[u8] = if inline.is_some() {
+                    &raw[i][b"--header=".len()..]
+                } else {
+                    value_of(&name, None, args, &mut i)?;
+                    &raw[i]
+                };
+                let colon = h.iter().position(|&b| b == b':').ok_or_else(|| {
+                    UsageError(format!(
+                        "--header {:?} is not of the form 'Name: value'",
+                        String::from_utf8_lossy(h)
+                    ))
                 })?;
-                headers.push((n.as_bytes().to_vec(), v.as_bytes().to_vec()));
+                headers.push((h[..colon].to_vec(), h[colon + 1..].to_vec()));
             }
             "--at" => at = Some(parse_at(&value_of(&name, inline, args, &mut i)?)?),
             "--explain" => explain_steps = true,
@@ -99,8 +113,16 @@ pub fn run(args: &[String]) -> Result<ExitCode, UsageError> {
         last = authenticator.authenticate_chain(&chain, handshake, &request_headers);
     }
     let result = last.into_owned();
+    let peer = config.verify_peer(&chain, now);
+    let opinions = opinions::opinions(
+        &config,
+        chain.first().map(|c| c.as_ref()),
+        peer.verdicts(),
+        &request_headers,
+        &result.decision,
+        now,
+    );
     if explain_steps {
-        let peer = config.verify_peer(&chain, now);
         eprint!(
             "{}",
             explain::account(
@@ -109,30 +131,37 @@ pub fn run(args: &[String]) -> Result<ExitCode, UsageError> {
                 peer.verdicts(),
                 &request_headers,
                 &result,
+                &opinions,
                 now
             )
         );
         let stats = authenticator.cache_stats();
-        eprintln!(
-            "   decision cache: {} (this run: {} hit(s), {} miss(es) over {} request(s))",
-            if result.from_cache {
-                "HIT, the chain verdict came from the cache"
-            } else {
-                "miss, the chain was verified now"
-            },
-            stats.hits,
-            stats.misses,
-            repeat
-        );
+        if chain.is_empty() {
+            eprintln!(
+                "   decision cache: not used: no client certificate, so there was no chain to verify or cache"
+            );
+        } else {
+            eprintln!(
+                "   decision cache: {} (this run: {} hit(s), {} miss(es) over {} request(s))",
+                if result.from_cache {
+                    "HIT, the chain verdict came from the cache"
+                } else {
+                    "miss, the chain was verified now"
+                },
+                stats.hits,
+                stats.misses,
+                repeat
+            );
+        }
     }
-    print_json(&result);
+    print_json(&result, &opinions);
     Ok(match result.decision {
         Decision::Authenticated { .. } => ExitCode::SUCCESS,
         _ => ExitCode::from(1),
     })
 }
 
-pub fn print_json(result: &Authentication) {
+fn print_json(result: &Authentication, authenticators: &Opinions) {
     let output = match &result.decision {
         Decision::Authenticated {
             authenticator,
@@ -141,18 +170,22 @@ pub fn print_json(result: &Authentication) {
             authenticator: authenticator.as_str(),
             user,
             clear_headers: &result.clear_headers,
+            authenticators,
         },
         Decision::Anonymous { user } => Output::Anonymous {
             user,
             clear_headers: &result.clear_headers,
+            authenticators,
         },
         Decision::Rejected(e) => Output::Rejected {
             reason: e.reason.code(),
             message: &e.message,
+            authenticators,
         },
         _ => Output::Rejected {
             reason: "internal_error",
             message: "a decision this frontproxy command does not know",
+            authenticators,
         },
     };
     println!("{}", serde_json::to_string(&output).expect("serializable"));

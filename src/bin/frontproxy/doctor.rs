@@ -7,11 +7,10 @@
 
 use std::process::ExitCode;
 
-use frontproxy::{BundleCert, Validity};
+use frontproxy::Validity;
 
 use crate::args::rfc3339;
 use frontproxy::{AuthConfig, CaBundle, UnixTime};
-use x509_parser::prelude::{FromDer, X509Certificate};
 
 use crate::args::{parse_at, split_flag, value_of, ConfigArgs};
 use crate::UsageError;
@@ -63,6 +62,7 @@ impl Findings {
 pub fn run(args: &[String]) -> Result<ExitCode, UsageError> {
     let mut config_args = ConfigArgs::default();
     let mut at = None;
+    let mut json = false;
     let mut i = 0;
     while i < args.len() {
         if config_args.take(args, &mut i)? {
@@ -72,6 +72,17 @@ pub fn run(args: &[String]) -> Result<ExitCode, UsageError> {
         let (name, inline) = split_flag(&args[i]);
         match name.as_str() {
             "--at" => at = Some(parse_at(&value_of(&name, inline, args, &mut i)?)?),
+            "--output" => {
+                json = match value_of(&name, inline, args, &mut i)?.as_str() {
+                    "text" => false,
+                    "json" => true,
+                    other => {
+                        return Err(UsageError(format!(
+                            "--output {other:?}: give --output text or --output json"
+                        )))
+                    }
+                }
+            }
             other => return Err(UsageError(format!("unknown argument {other:?}"))),
         }
         i += 1;
@@ -84,15 +95,8 @@ pub fn run(args: &[String]) -> Result<ExitCode, UsageError> {
         Some(path) => format!("ConfigMap {path}"),
         None => "kube-apiserver-style flags".to_string(),
     };
-    println!(
-        "frontproxy doctor: configuration from {source}, checked as of {}",
-        rfc3339(now)
-    );
     let mut sorted: Vec<&Finding> = findings.0.iter().collect();
     sorted.sort_by_key(|f| std::cmp::Reverse(f.severity)); // stable: check order within a severity
-    for f in &sorted {
-        println!("{:<8} [{}] {}", f.severity.label(), f.check, f.message);
-    }
     let (critical, warning) = (
         findings.count(Severity::Critical),
         findings.count(Severity::Warning),
@@ -104,6 +108,33 @@ pub fn run(args: &[String]) -> Result<ExitCode, UsageError> {
     } else {
         0
     };
+    if json {
+        let report = serde_json::json!({
+            "source": source,
+            "checked_at": rfc3339(now),
+            "findings": sorted.iter().map(|f| serde_json::json!({
+                "severity": f.severity.label().to_ascii_lowercase(),
+                "check": f.check,
+                "message": f.message,
+            })).collect::<Vec<_>>(),
+            "summary": {
+                "critical": critical,
+                "warning": warning,
+                "ok": findings.count(Severity::Ok),
+                "info": findings.count(Severity::Info),
+            },
+            "exit_status": code,
+        });
+        println!("{report}");
+        return Ok(ExitCode::from(code));
+    }
+    println!(
+        "frontproxy doctor: configuration from {source}, checked as of {}",
+        rfc3339(now)
+    );
+    for f in &sorted {
+        println!("{:<8} [{}] {}", f.severity.label(), f.check, f.message);
+    }
     println!(
         "summary: {critical} critical, {warning} warning(s), {} ok, {} info; exit status {code}",
         findings.count(Severity::Ok),
@@ -118,29 +149,36 @@ fn diagnose(config: &AuthConfig, now: i64) -> Findings {
     let rh = config.request_header();
     let client = config.client_ca();
 
+    // Without a request-header CA the aggregation layer's X-Remote-* identity is never
+    // trusted: every aggregated request is anonymous (or judged by the proxy certificate
+    // alone), which is almost never what an extension apiserver wants.
+    const NO_RH_CA: &str = "no request-header CA: the request-header authenticator is off, so \
+        every aggregated request would be anonymous (or judged by the front proxy's own \
+        certificate), never its user; only x509 client certificates from the client CA \
+        authenticate, and X-Remote-* headers are never trusted (they are still stripped after \
+        a success); set --requestheader-client-ca-file (requestheader-client-ca-file)";
     match rh {
-        None => out.add(
-            Severity::Info,
-            "requestheader",
-            "no request-header CA: the request-header authenticator is off; only x509 client \
-             certificates from the client CA authenticate, and X-Remote-* headers are never \
-             trusted (they are still stripped after a success)",
-        ),
-        Some(rh) => out.add(
-            Severity::Info,
-            "requestheader",
-            format!(
-                "request-header CA {}: {} certificate(s); allowed names {:?}; username headers {:?}, \
-                 uid headers {:?}, group headers {:?}, extra prefixes {:?}",
-                rh.ca().map_or("none (the lists only clear headers)", |ca| ca.source()),
-                rh.ca().map_or(0, |ca| ca.certificates().len()),
-                rh.allowed_names(),
-                rh.username_headers().collect::<Vec<_>>(),
-                rh.uid_headers().collect::<Vec<_>>(),
-                rh.group_headers().collect::<Vec<_>>(),
-                rh.extra_prefixes().collect::<Vec<_>>(),
-            ),
-        ),
+        None => out.add(Severity::Warning, "requestheader", NO_RH_CA),
+        Some(rh) => {
+            if rh.ca().is_none() {
+                out.add(Severity::Warning, "requestheader", NO_RH_CA);
+            }
+            out.add(
+                Severity::Info,
+                "requestheader",
+                format!(
+                    "request-header CA {}: {} certificate(s); allowed names {:?}; username headers {:?}, \
+                     uid headers {:?}, group headers {:?}, extra prefixes {:?}",
+                    rh.ca().map_or("none (the lists only clear headers)", |ca| ca.source()),
+                    rh.ca().map_or(0, |ca| ca.certificates().len()),
+                    rh.allowed_names(),
+                    rh.username_headers().collect::<Vec<_>>(),
+                    rh.uid_headers().collect::<Vec<_>>(),
+                    rh.group_headers().collect::<Vec<_>>(),
+                    rh.extra_prefixes().collect::<Vec<_>>(),
+                ),
+            )
+        }
     }
     match client {
         None if rh.is_some() => out.add(
@@ -237,53 +275,9 @@ fn diagnose(config: &AuthConfig, now: i64) -> Findings {
     out
 }
 
-/// Subject and public key of a bundle certificate, as DER.
-struct Identity {
-    subject: Vec<u8>,
-    issuer: Vec<u8>,
-    spki: Vec<u8>,
-}
-
-fn identity(cert: &BundleCert) -> Option<Identity> {
-    let (_, c) = X509Certificate::from_der(cert.der.as_ref()).ok()?;
-    Some(Identity {
-        subject: c.subject().as_raw().to_vec(),
-        issuer: c.issuer().as_raw().to_vec(),
-        spki: c.public_key().raw.to_vec(),
-    })
-}
-
-/// The "CA Reusage and Conflicts" hazard of the aggregation-layer documentation: when the
-/// client CA can issue certificates that also verify against the request-header CA, any user
-/// with a client certificate can present it as the front proxy.
+/// The "CA Reusage and Conflicts" hazard (see [`crate::overlap`]).
 fn check_overlap(out: &mut Findings, rh: &CaBundle, client: &CaBundle, allowed: &[String]) {
-    let mut shared = Vec::new();
-    for (i, r) in rh.certificates().iter().enumerate() {
-        let Some(rid) = identity(r) else { continue };
-        for (j, c) in client.certificates().iter().enumerate() {
-            let Some(cid) = identity(c) else { continue };
-            let what = if r.der == c.der {
-                "the same certificate is in both bundles"
-            } else if rid.subject == cid.subject && rid.spki == cid.spki {
-                "the same CA (subject and public key) is in both bundles"
-            } else if cid.issuer == rid.subject
-                && cid.subject != cid.issuer
-                && !c.facts.authority_key_id.is_empty()
-                && c.facts.authority_key_id == r.facts.subject_key_id
-            {
-                "the client CA certificate was issued by the request-header CA (issuer name and key identifier match), so client certificates presented with it as intermediate chain to the request-header CA"
-            } else {
-                continue;
-            };
-            shared.push(format!(
-                "request-header CA #{} {:?} / client CA #{} {:?}: {what}",
-                i + 1,
-                r.facts.display_name(),
-                j + 1,
-                c.facts.display_name()
-            ));
-        }
-    }
+    let shared = crate::overlap::shared(rh, client);
     if shared.is_empty() {
         out.add(
             Severity::Ok,

@@ -9,6 +9,7 @@ use frontproxy::{
 };
 
 use crate::args::rfc3339;
+use crate::opinions::{Opinion, Opinions};
 
 pub fn account(
     config: &AuthConfig,
@@ -16,12 +17,26 @@ pub fn account(
     peer: &PeerVerification,
     headers: &RequestHeaders<'_>,
     result: &Authentication,
+    opinions: &Opinions,
     now: UnixTime,
 ) -> String {
     let now = now.as_secs() as i64;
     let mut out = String::new();
     let o = &mut out;
-    let _ = writeln!(o, "verification time: {}", rfc3339(now));
+    // What to fix first, before the step-by-step account.
+    for line in cause(result, opinions) {
+        let _ = writeln!(o, "{line}");
+    }
+    if let Some(hazard) = overlap_hazard(config) {
+        let _ = writeln!(o, "{hazard}");
+    }
+    let _ = writeln!(
+        o,
+        "authenticators: request-header {}, x509 {}",
+        opinions.requestheader.opinion.label(),
+        opinions.x509.opinion.label()
+    );
+    let _ = writeln!(o, "\nverification time: {}", rfc3339(now));
 
     let _ = writeln!(
         o,
@@ -102,6 +117,13 @@ pub fn account(
             for line in describe_header_use(rh, headers) {
                 let _ = writeln!(o, "     {line}");
             }
+            if opinions.proxy_trusted_without_username {
+                let _ = writeln!(
+                    o,
+                    "   NO OPINION: {}; the union moves on to the x509 authenticator",
+                    opinions.requestheader.detail
+                );
+            }
         }
     }
 
@@ -120,6 +142,9 @@ pub fn account(
             );
             describe_bundle(o, ca, now);
             match peer.client_cert() {
+                _ if opinions.x509.opinion == Opinion::NotConsulted => {
+                    let _ = writeln!(o, "   not consulted: {}", opinions.x509.detail);
+                }
                 ClientCertVerdict::NotApplicable => {
                     let _ = writeln!(o, "   no opinion: no client certificate");
                 }
@@ -136,6 +161,12 @@ pub fn account(
                 }
                 ClientCertVerdict::Failed(e) => {
                     let _ = writeln!(o, "   ERROR [{}]: {}", e.reason, e.message);
+                    if opinions.proxy_trusted_without_username {
+                        let _ = writeln!(
+                            o,
+                            "   (consulted only because the request-header authenticator had no opinion)"
+                        );
+                    }
                 }
             }
         }
@@ -162,7 +193,19 @@ pub fn account(
             );
         }
         Decision::Rejected(e) => {
-            let _ = writeln!(o, "   rejected (401) [{}]: {}", e.reason, e.message);
+            let by = match (opinions.requestheader.reason, opinions.x509.reason) {
+                (Some(_), Some(_)) => {
+                    " by both authenticators (the reason is the request-header authenticator's)"
+                }
+                (Some(_), None) => " by the request-header authenticator",
+                (None, Some(_)) if opinions.proxy_trusted_without_username => {
+                    " by the x509 authenticator, consulted only because the request-header \
+                     authenticator had no opinion"
+                }
+                (None, Some(_)) => " by the x509 authenticator",
+                (None, None) => " before any authenticator ran",
+            };
+            let _ = writeln!(o, "   rejected (401) [{}]{by}: {}", e.reason, e.message);
         }
         other => {
             let _ = writeln!(o, "   {other:?}");
@@ -302,4 +345,82 @@ fn describe_header_use(config: &RequestHeaderConfig, headers: &RequestHeaders<'_
         lines.push("(no headers)".into());
     }
     lines
+}
+
+/// The lines that lead the account: the cause an operator should fix.
+fn cause(result: &Authentication, opinions: &Opinions) -> Vec<String> {
+    let mut lines = Vec::new();
+    if opinions.proxy_trusted_without_username {
+        lines.push(format!(
+            "cause: the front-proxy chain verified and its CN is allowed, but {}, so the \
+             request-header authenticator had NO OPINION. Send the username header (the \
+             aggregation layer sets X-Remote-User) or fix --requestheader-username-headers.",
+            opinions.requestheader.detail
+        ));
+        match &result.decision {
+            Decision::Rejected(e) => lines.push(format!(
+                "       The rejection [{}] comes from the x509 authenticator, consulted only \
+                 because the request-header authenticator had no opinion: {}",
+                e.reason, opinions.x509.detail
+            )),
+            Decision::Authenticated { user, .. } => lines.push(format!(
+                "       The x509 authenticator, consulted only because of that, authenticated \
+                 the proxy's own certificate as {:?}: the client CA covers the front-proxy \
+                 certificate (run frontproxy doctor).",
+                user.name
+            )),
+            _ => lines.push(
+                "       With no client CA to judge the certificate, the request is anonymous."
+                    .into(),
+            ),
+        }
+        return lines;
+    }
+    let (rh, x) = (&opinions.requestheader, &opinions.x509);
+    let summary = match &result.decision {
+        Decision::Authenticated { authenticator, .. } => format!(
+            "cause: authenticated by the {} authenticator: {}",
+            authenticator.as_str(),
+            if authenticator.as_str() == "x509" {
+                &x.detail
+            } else {
+                &rh.detail
+            }
+        ),
+        Decision::Anonymous { .. } => format!(
+            "cause: anonymous: no authenticator had an opinion (request-header: {}; x509: {})",
+            rh.detail, x.detail
+        ),
+        Decision::Rejected(e) => match (rh.reason, x.reason) {
+            (Some(_), _) => format!(
+                "cause: the request-header authenticator rejected the request [{}]: {}",
+                e.reason, rh.detail
+            ),
+            (None, Some(_)) => format!(
+                "cause: the x509 authenticator rejected the certificate [{}]: {}",
+                e.reason, x.detail
+            ),
+            (None, None) => format!("cause: rejected [{}]: {}", e.reason, e.message),
+        },
+        _ => return lines,
+    };
+    lines.push(summary);
+    lines
+}
+
+/// The overlap of the two CAs when requestheader-allowed-names is empty: any client
+/// certificate of that CA can assert any identity through headers.
+fn overlap_hazard(config: &AuthConfig) -> Option<String> {
+    let rh = config.request_header()?;
+    let shared = crate::overlap::shared(rh.ca()?, config.client_ca()?);
+    if shared.is_empty() || !rh.allowed_names().is_empty() {
+        return None;
+    }
+    Some(format!(
+        "HAZARD: the request-header CA and the client CA overlap ({}) and \
+         requestheader-allowed-names is empty: ANY client certificate from that CA can act as \
+         the front proxy and assert any identity through X-Remote-* headers. Run frontproxy \
+         doctor; use a separate front-proxy CA and set requestheader-allowed-names.",
+        shared.join("; ")
+    ))
 }

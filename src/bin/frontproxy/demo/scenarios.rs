@@ -276,7 +276,12 @@ fn describe_response(row: &mut Row, r: &HttpResponse, log: Option<&LogEntry>) {
         let message = body.get("message").and_then(Value::as_str).unwrap_or("?");
         lines.push(format!("Status {message} (the Kubernetes body)"));
         match log {
-            Some(l) => lines.push(format!("server log: {}", l.reason.unwrap_or("-"))),
+            Some(l) => {
+                lines.push(format!("server log: {}", l.reason.unwrap_or("-")));
+                if let Some(cause) = &l.cause {
+                    lines.push(format!("cause: {cause}"));
+                }
+            }
             None => lines.push("server log: (no entry)".into()),
         }
     }

@@ -47,6 +47,9 @@ pub(super) struct LogEntry {
     pub(super) status: u16,
     /// The stable reason code of a 401 (never sent to the client).
     pub(super) reason: Option<&'static str>,
+    /// Which authenticator said what behind a 401, e.g. "no username header -> request-header
+    /// no opinion -> x509 rejected the proxy certificate [unknown_authority]".
+    pub(super) cause: Option<String>,
     text: String,
 }
 
@@ -289,13 +292,23 @@ fn serve_connection(state: &ServerState, id: u64, tcp: TcpStream) -> Result<(), 
             "peerVerifications": verifications,
             "handleValidUntil": crate::args::rfc3339(peer.valid_until()),
         });
+        let mut cause = None;
         let (status, body, reason, text) = match &result.decision {
-            Decision::Rejected(e) => (
-                401,
-                unauthorized_status(),
-                Some(e.reason.code()),
-                format!("Unauthorized [{}]: {}", e.reason.code(), e.message),
-            ),
+            Decision::Rejected(e) => {
+                let config = state.auth.config();
+                let why = crate::opinions::opinions(
+                    &config,
+                    peer.chain().first().map(|c| c.as_ref()),
+                    peer.verdicts(),
+                    &RequestHeaders::from_pairs(&pairs),
+                    &result.decision,
+                    frontproxy::UnixTime::now(),
+                )
+                .short_cause();
+                let text = format!("Unauthorized [{}] ({why}): {}", e.reason.code(), e.message);
+                cause = Some(why);
+                (401, unauthorized_status(), Some(e.reason.code()), text)
+            }
             decision => {
                 let (authenticator, user) = match decision {
                     Decision::Authenticated {
@@ -346,6 +359,7 @@ fn serve_connection(state: &ServerState, id: u64, tcp: TcpStream) -> Result<(), 
                 request: n,
                 status,
                 reason,
+                cause,
                 text,
             });
         let close = request.close || n == MAX_REQUESTS_PER_CONNECTION;
