@@ -14,7 +14,7 @@ use rustls_pki_types::{CertificateDer, UnixTime};
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::AuthConfig;
-use crate::decision::{decide, rejected, AuthenticationRef};
+use crate::decision::{decide, refused, AuthenticationRef};
 use crate::error::{AuthError, ConfigError};
 use crate::headers::RequestHeaders;
 use crate::limits::Limits;
@@ -284,7 +284,7 @@ impl Snapshot<'_> {
     /// For a host that refused a request's headers by their shape before reading them (see
     /// [`Limits::check_headers`]).
     pub fn reject_refused_headers<'r>(&self, error: AuthError) -> AuthenticationRef<'r> {
-        rejected(&self.config, error)
+        refused(&self.config, error)
     }
 
     fn count_rejection(&self, result: &AuthenticationRef<'_>) {

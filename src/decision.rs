@@ -15,7 +15,7 @@ use serde::Serialize;
 use smallvec::SmallVec;
 
 use crate::config::AuthConfig;
-use crate::error::AuthError;
+use crate::error::{AuthError, Reason};
 use crate::header_step::scan;
 use crate::headers::RequestHeaders;
 use crate::peer::{Handshake, Peer};
@@ -42,6 +42,37 @@ impl AuthenticatorKind {
             AuthenticatorKind::X509 => "x509",
         }
     }
+}
+
+/// One authenticator's part in a decision. Kubernetes' union asks the request-header
+/// authenticator, then the x509 one; the first success wins, an error is kept and the next
+/// one asked, and no opinion moves on (docs/semantics.md §4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Opinion {
+    /// It produced the user.
+    Authenticated,
+    /// It refused the chain or the request, for this reason (the rejection, or part of it;
+    /// an x509 success can still follow a request-header refusal).
+    Rejected(Reason),
+    /// It had nothing to say: no client certificate; for the request-header authenticator a
+    /// verified, allowed front-proxy chain but no username header with a non-empty value; for
+    /// the x509 authenticator a verified chain whose leaf CN is empty.
+    NoOpinion,
+    /// Its CA is not configured.
+    NotConfigured,
+    /// It was not asked: an earlier authenticator decided, or the request's headers were
+    /// refused before any authenticator ran.
+    NotConsulted,
+}
+
+/// What each authenticator said about one request, in union order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Opinions {
+    /// The request-header authenticator (the front proxy's chain and `X-Remote-*` headers).
+    pub request_header: Opinion,
+    /// The x509 client-certificate authenticator (`--client-ca-file`).
+    pub x509: Opinion,
 }
 
 /// The verdict for one request, borrowing from it.
@@ -119,6 +150,8 @@ pub struct AuthenticationRef<'r> {
     pub decision: DecisionRef<'r>,
     /// Filled for authenticated and anonymous decisions; a rejected request goes no further.
     pub clear_headers: ClearHeaders<'r>,
+    /// What each authenticator said (the first to name when explaining a 401).
+    pub opinions: Opinions,
     /// Whether the verdict on the chain came from the verdict cache in this call.
     pub from_cache: bool,
     /// The generation of the configuration that decided (see [`AuthConfig::generation`]).
@@ -161,6 +194,7 @@ impl<'r> AuthenticationRef<'r> {
         Authentication {
             decision,
             clear_headers,
+            opinions: self.opinions,
             from_cache: self.from_cache,
             generation: self.generation,
         }
@@ -175,6 +209,8 @@ pub struct Authentication {
     /// Names of this request's headers to remove (each once, spelled as received). Filled for
     /// authenticated and anonymous decisions; a rejected request goes no further.
     pub clear_headers: HeaderNames,
+    /// What each authenticator said.
+    pub opinions: Opinions,
     /// Whether the verdict on the chain came from the verdict cache.
     pub from_cache: bool,
     /// The generation of the configuration that decided (see [`AuthConfig::generation`]).
@@ -210,34 +246,68 @@ fn decide_union<'r>(
     peer: &PeerVerification,
     headers: &RequestHeaders<'r>,
 ) -> AuthenticationRef<'r> {
+    let mut opinions = Opinions {
+        request_header: if config.request_header_ca().is_some() {
+            Opinion::NotConsulted
+        } else {
+            Opinion::NotConfigured
+        },
+        x509: if config.client_ca.is_some() {
+            Opinion::NotConsulted
+        } else {
+            Opinion::NotConfigured
+        },
+    };
     let scan = match scan(&config.clear.roles, headers, &config.limits) {
         Ok(scan) => scan,
-        Err(e) => return rejected(config, e),
+        // Refused before any authenticator ran.
+        Err(e) => return rejected(config, e, opinions),
     };
     let mut errors: SmallVec<[&AuthError; 2]> = SmallVec::new();
-    if let Some(rh) = &config.request_header {
+    if let Some(rh) = config.request_header.as_ref().filter(|rh| rh.ca.is_some()) {
         match &peer.proxy {
             ProxyVerdict::Trusted(_) => match scan.identity(&rh.lists) {
                 Ok(Some(user)) => {
-                    return success(config, AuthenticatorKind::RequestHeader, user, scan.clear)
+                    opinions.request_header = Opinion::Authenticated;
+                    return success(
+                        config,
+                        AuthenticatorKind::RequestHeader,
+                        user,
+                        scan.clear,
+                        opinions,
+                    );
                 }
-                Ok(None) => {}
+                Ok(None) => opinions.request_header = Opinion::NoOpinion,
                 // Undecodable identity headers end the request: never fall through to
                 // another authenticator with headers Go would have read differently.
-                Err(e) => return rejected(config, e),
+                Err(e) => {
+                    opinions.request_header = Opinion::Rejected(e.reason);
+                    return rejected(config, e, opinions);
+                }
             },
-            ProxyVerdict::Failed(e) => errors.push(e),
-            ProxyVerdict::NotApplicable => {}
+            ProxyVerdict::Failed(e) => {
+                opinions.request_header = Opinion::Rejected(e.reason);
+                errors.push(e);
+            }
+            ProxyVerdict::NotApplicable => opinions.request_header = Opinion::NoOpinion,
         }
     }
-    match &peer.client_cert {
-        ClientCertVerdict::Verified(_, Some(user)) => {
-            // A certificate's user, copied out of the verdict (which may be a cache entry).
-            let user = user.to_user_ref();
-            return success(config, AuthenticatorKind::X509, user, scan.clear);
+    if config.client_ca.is_some() {
+        match &peer.client_cert {
+            ClientCertVerdict::Verified(_, Some(user)) => {
+                opinions.x509 = Opinion::Authenticated;
+                // A certificate's user, copied out of the verdict (which may be a cache entry).
+                let user = user.to_user_ref();
+                return success(config, AuthenticatorKind::X509, user, scan.clear, opinions);
+            }
+            ClientCertVerdict::Failed(e) => {
+                opinions.x509 = Opinion::Rejected(e.reason);
+                errors.push(e);
+            }
+            ClientCertVerdict::Verified(_, None) | ClientCertVerdict::NotApplicable => {
+                opinions.x509 = Opinion::NoOpinion
+            }
         }
-        ClientCertVerdict::Failed(e) => errors.push(e),
-        _ => {}
     }
     match errors.as_slice() {
         [] => AuthenticationRef {
@@ -245,10 +315,11 @@ fn decide_union<'r>(
                 user: UserRef::anonymous(),
             },
             clear_headers: ClearHeaders(scan.clear),
+            opinions,
             from_cache: false,
             generation: config.generation,
         },
-        [one] => rejected(config, (*one).clone()),
+        [one] => rejected(config, (*one).clone(), opinions),
         many => rejected(
             config,
             AuthError::new(
@@ -258,6 +329,7 @@ fn decide_union<'r>(
                     .collect::<Vec<_>>()
                     .join("; "),
             ),
+            opinions,
         ),
     }
 }
@@ -268,6 +340,7 @@ fn success<'r>(
     authenticator: AuthenticatorKind,
     mut user: UserRef<'r>,
     clear: SmallVec<[&'r [u8]; 8]>,
+    opinions: Opinions,
 ) -> AuthenticationRef<'r> {
     user.add_authenticated_group();
     AuthenticationRef {
@@ -276,19 +349,41 @@ fn success<'r>(
             user,
         },
         clear_headers: ClearHeaders(clear),
+        opinions,
         from_cache: false,
         generation: config.generation,
     }
 }
 
-/// A rejection under `config`.
-pub(crate) fn rejected<'r>(config: &AuthConfig, e: AuthError) -> AuthenticationRef<'r> {
+/// A rejection under `config`, with what each authenticator said.
+pub(crate) fn rejected<'r>(
+    config: &AuthConfig,
+    e: AuthError,
+    opinions: Opinions,
+) -> AuthenticationRef<'r> {
     AuthenticationRef {
         decision: DecisionRef::Rejected(e),
         clear_headers: ClearHeaders::default(),
+        opinions,
         from_cache: false,
         generation: config.generation,
     }
+}
+
+/// A rejection decided before any authenticator ran (inputs refused by their shape).
+pub(crate) fn refused<'r>(config: &AuthConfig, e: AuthError) -> AuthenticationRef<'r> {
+    let opinion = |configured: bool| {
+        if configured {
+            Opinion::NotConsulted
+        } else {
+            Opinion::NotConfigured
+        }
+    };
+    let opinions = Opinions {
+        request_header: opinion(config.request_header_ca().is_some()),
+        x509: opinion(config.client_ca.is_some()),
+    };
+    rejected(config, e, opinions)
 }
 
 /// One-shot authentication against a configuration, without a cache or reloads (the

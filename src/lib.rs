@@ -67,7 +67,7 @@ pub use config::{
 pub use configmap::{config_from_configmap, ConfigMapData};
 pub use decision::{
     Authentication, AuthenticationRef, AuthenticatorKind, ClearHeaders, Decision, DecisionRef,
-    HeaderNames,
+    HeaderNames, Opinion, Opinions,
 };
 pub use error::{AuthError, ConfigError, Reason, MAX_MESSAGE_BYTES};
 pub use flags::KubeAuthFlags;

@@ -2047,3 +2047,112 @@ proptest! {
         prop_assert_eq!(decode_extra_key(&aggregator_escape(&key)), key.to_ascii_lowercase());
     }
 }
+
+/// §1.8 rules 24–28: each result says what each authenticator of the union said — the first
+/// thing an operator needs when a request gets 401 (issue 8: a trusted proxy without a
+/// username header is the request-header authenticator's NO OPINION, and the 401 is the x509
+/// authenticator's).
+#[test]
+fn rule_24_each_result_names_each_authenticators_opinion() {
+    use frontproxy::{Opinion, Opinions, Reason};
+    let f = prop_fixture();
+    let p = pki();
+    let fp = presented(&p.front_proxy);
+    let client = presented(&p.client);
+    let h = |pairs: &[(&str, &str)]| -> Vec<(Vec<u8>, Vec<u8>)> {
+        pairs
+            .iter()
+            .map(|(n, v)| (n.as_bytes().to_vec(), v.as_bytes().to_vec()))
+            .collect()
+    };
+    let alice = h(&[("X-Remote-User", "alice")]);
+    let rows: Vec<(
+        &str,
+        &AuthConfig,
+        &[CertificateDer<'static>],
+        Vec<(Vec<u8>, Vec<u8>)>,
+        Opinions,
+    )> = vec![
+        (
+            "front proxy with a username: request-header decides, x509 not asked",
+            &f.rh_and_client,
+            &fp,
+            alice.clone(),
+            Opinions {
+                request_header: Opinion::Authenticated,
+                x509: Opinion::NotConsulted,
+            },
+        ),
+        (
+            "front proxy without a username: request-header NO OPINION, the 401 is x509's",
+            &f.rh_and_client,
+            &fp,
+            h(&[("X-Remote-Group", "dev")]),
+            Opinions {
+                request_header: Opinion::NoOpinion,
+                x509: Opinion::Rejected(Reason::UnknownAuthority),
+            },
+        ),
+        (
+            "no certificate: neither has an opinion (anonymous)",
+            &f.rh_and_client,
+            &[],
+            alice.clone(),
+            Opinions {
+                request_header: Opinion::NoOpinion,
+                x509: Opinion::NoOpinion,
+            },
+        ),
+        (
+            "a user certificate: request-header refuses it, x509 authenticates",
+            &f.rh_and_client,
+            &client,
+            alice.clone(),
+            Opinions {
+                request_header: Opinion::Rejected(Reason::UnknownAuthority),
+                x509: Opinion::Authenticated,
+            },
+        ),
+        (
+            "an invalid header line: refused before any authenticator ran",
+            &f.rh_and_client,
+            &fp,
+            h(&[("X Remote User", "alice")]),
+            Opinions {
+                request_header: Opinion::NotConsulted,
+                x509: Opinion::NotConsulted,
+            },
+        ),
+        (
+            "an undecodable identity value ends the request: x509 not asked",
+            &f.rh_and_client,
+            &fp,
+            vec![(b"X-Remote-User".to_vec(), b"\xff".to_vec())],
+            Opinions {
+                request_header: Opinion::Rejected(Reason::InvalidHeader),
+                x509: Opinion::NotConsulted,
+            },
+        ),
+        (
+            "no client CA configured",
+            &f.rh_only,
+            &fp,
+            alice.clone(),
+            Opinions {
+                request_header: Opinion::Authenticated,
+                x509: Opinion::NotConfigured,
+            },
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (rule, config, chain, headers, want) in rows {
+        let got = authenticate_bytes(config, chain, &headers);
+        if got.opinions != want {
+            failures.push(format!(
+                "[{rule}] {:?} != {want:?} ({:?})",
+                got.opinions, got.decision
+            ));
+        }
+    }
+    assert_no_failures("opinions", failures);
+}

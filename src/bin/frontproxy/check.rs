@@ -119,8 +119,7 @@ pub fn run(args: &[String], raw: &[Vec<u8>]) -> Result<ExitCode, UsageError> {
         chain.first().map(|c| c.as_ref()),
         peer.verdicts(),
         &request_headers,
-        &result.decision,
-        now,
+        &result,
     );
     if explain_steps {
         eprint!(

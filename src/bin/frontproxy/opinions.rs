@@ -7,8 +7,8 @@
 //! moves on.
 
 use frontproxy::{
-    AuthConfig, ClientCertVerdict, Decision, PeerVerification, ProxyVerdict, Reason,
-    RequestHeaderConfig, RequestHeaders, UnixTime,
+    AuthConfig, Authentication, ClientCertVerdict, Decision, Opinion as Said, PeerVerification,
+    ProxyVerdict, Reason, RequestHeaderConfig, RequestHeaders,
 };
 use serde::Serialize;
 use x509_parser::prelude::{FromDer, X509Certificate};
@@ -162,130 +162,92 @@ pub fn leaf_cn(leaf: &[u8]) -> Option<String> {
     cn.as_str().ok().map(str::to_string)
 }
 
-/// The breakdown of `decision`, reached for `headers` on a chain with these `peer` verdicts
-/// under `config` at `now`.
+/// The breakdown of `result` (which carries the library's own account of each
+/// authenticator's opinion), with a sentence for each from the verdicts on the chain.
 pub fn opinions(
     config: &AuthConfig,
     leaf: Option<&[u8]>,
     peer: &PeerVerification,
     headers: &RequestHeaders<'_>,
-    decision: &Decision,
-    now: UnixTime,
+    result: &Authentication,
 ) -> Opinions {
-    // Headers refused before any authenticator ran (invalid or too large): the same request
-    // without a certificate is rejected only then, as both authenticators have no opinion.
-    let refused_headers = match config.authenticate_request(&[], headers, now).decision {
-        Decision::Rejected(e) => Some(e),
-        _ => None,
+    let refusal = match &result.decision {
+        Decision::Rejected(e) => e.message.as_str(),
+        _ => "",
     };
-    let rh_ca = config.request_header_ca().is_some();
+    let refused_headers =
+        || format!("the request's headers were refused before any authenticator ran: {refusal}");
     let cn = leaf.and_then(leaf_cn).unwrap_or_default();
     let mut proxy_trusted_without_username = false;
 
-    let requestheader = if !rh_ca {
-        Part::new(
+    let requestheader = match result.opinions.request_header {
+        Said::NotConfigured => Part::new(
             Opinion::NotConfigured,
             "no request-header CA is configured (--requestheader-client-ca-file), so identity headers are never trusted",
-        )
-    } else if let Some(e) = &refused_headers {
-        Part::new(
-            Opinion::NotConsulted,
-            format!(
-                "the request's headers were refused before any authenticator ran: {}",
-                e.message
-            ),
-        )
-    } else {
-        match peer.proxy() {
-            ProxyVerdict::NotApplicable => {
-                Part::new(Opinion::NoOpinion, "no client certificate was presented")
-            }
-            ProxyVerdict::Failed(e) => Part::rejected(e.reason, e.message.clone()),
-            ProxyVerdict::Trusted(_) => {
-                let rh = config.request_header().expect("a request-header CA");
-                match (decision, username(rh, headers)) {
-                    (
-                        Decision::Authenticated {
-                            authenticator: frontproxy::AuthenticatorKind::RequestHeader,
-                            user,
-                        },
-                        u,
-                    ) => Part::new(
-                        Opinion::Authenticated,
-                        format!(
-                            "front-proxy chain verified, CN {cn:?} allowed; user {:?} from {}",
-                            user.name,
-                            match u {
-                                Username::From(h) => h,
-                                Username::Missing(_) => "a username header".into(),
-                            }
-                        ),
-                    ),
-                    // A username was there, yet no success: an undecodable identity value,
-                    // which ends the request (§2.6).
-                    (Decision::Rejected(e), Username::From(_)) => {
-                        Part::rejected(e.reason, e.message.clone())
-                    }
-                    (_, u) => {
-                        proxy_trusted_without_username = true;
-                        Part::new(
-                            Opinion::NoOpinion,
-                            match u {
-                                Username::Missing(why) => why,
-                                Username::From(h) => {
-                                    format!("no username from {h}")
-                                }
-                            },
-                        )
-                    }
-                }
-            }
+        ),
+        Said::NotConsulted => Part::new(Opinion::NotConsulted, refused_headers()),
+        Said::Authenticated => {
+            let from = match config.request_header().map(|rh| username(rh, headers)) {
+                Some(Username::From(h)) => h,
+                _ => "a username header".into(),
+            };
+            let name = result.user().map(|u| u.name.clone()).unwrap_or_default();
+            Part::new(
+                Opinion::Authenticated,
+                format!("front-proxy chain verified, CN {cn:?} allowed; user {name:?} from {from}"),
+            )
         }
+        Said::Rejected(reason) => match peer.proxy() {
+            ProxyVerdict::Failed(e) => Part::rejected(reason, e.message.clone()),
+            // A trusted chain, yet refused: an identity header that cannot be decoded.
+            _ => Part::rejected(reason, refusal),
+        },
+        _ => match (peer.proxy(), config.request_header()) {
+            (ProxyVerdict::Trusted(_), Some(rh)) => {
+                proxy_trusted_without_username = true;
+                Part::new(
+                    Opinion::NoOpinion,
+                    match username(rh, headers) {
+                        Username::Missing(why) => why,
+                        Username::From(h) => format!("no username from {h}"),
+                    },
+                )
+            }
+            _ => Part::new(Opinion::NoOpinion, "no client certificate was presented"),
+        },
     };
 
-    let x509 = if config.client_ca().is_none() {
-        Part::new(
+    let x509 = match result.opinions.x509 {
+        Said::NotConfigured => Part::new(
             Opinion::NotConfigured,
             "no client CA is configured (--client-ca-file)",
-        )
-    } else if let Some(e) = &refused_headers {
-        Part::new(
+        ),
+        Said::NotConsulted => Part::new(
             Opinion::NotConsulted,
+            match requestheader.opinion {
+                Opinion::Authenticated => "the request-header authenticator already authenticated the request (the union stops at the first success)".to_string(),
+                Opinion::Rejected => "an identity header the request-header authenticator could not decode ends the request".to_string(),
+                _ => refused_headers(),
+            },
+        ),
+        Said::Authenticated => Part::new(
+            Opinion::Authenticated,
             format!(
-                "the request's headers were refused before any authenticator ran: {}",
-                e.message
+                "chain verified against the client CA; user {:?} from the certificate's CN",
+                result.user().map(|u| u.name.as_str()).unwrap_or_default()
             ),
-        )
-    } else if requestheader.opinion == Opinion::Authenticated {
-        Part::new(
-            Opinion::NotConsulted,
-            "the request-header authenticator already authenticated the request (the union stops at the first success)",
-        )
-    } else if requestheader.opinion == Opinion::Rejected
-        && matches!(peer.proxy(), ProxyVerdict::Trusted(_))
-    {
-        Part::new(
-            Opinion::NotConsulted,
-            "an identity header the request-header authenticator could not decode ends the request",
-        )
-    } else {
-        match peer.client_cert() {
-            ClientCertVerdict::NotApplicable => {
-                Part::new(Opinion::NoOpinion, "no client certificate was presented")
-            }
-            ClientCertVerdict::Verified(_, Some(user)) => Part::new(
-                Opinion::Authenticated,
-                format!(
-                    "chain verified against the client CA; user {:?} from the certificate's CN",
-                    user.name
-                ),
-            ),
-            ClientCertVerdict::Verified(_, None) => Part::new(
+        ),
+        Said::Rejected(reason) => match peer.client_cert() {
+            ClientCertVerdict::Failed(e) => Part::rejected(reason, e.message.clone()),
+            _ => Part::rejected(reason, refusal),
+        },
+        _ => match peer.client_cert() {
+            ClientCertVerdict::Verified(..) => Part::new(
                 Opinion::NoOpinion,
                 "chain verified against the client CA, but the leaf CN is empty",
             ),
-            ClientCertVerdict::Failed(e) => Part::rejected(e.reason, e.message.clone()),
-        }
+            _ => Part::new(Opinion::NoOpinion, "no client certificate was presented"),
+        },
     };
     Opinions {
         requestheader,

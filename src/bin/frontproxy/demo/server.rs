@@ -301,8 +301,7 @@ fn serve_connection(state: &ServerState, id: u64, tcp: TcpStream) -> Result<(), 
                     peer.chain().first().map(|c| c.as_ref()),
                     peer.verdicts(),
                     &RequestHeaders::from_pairs(&pairs),
-                    &result.decision,
-                    frontproxy::UnixTime::now(),
+                    &result,
                 )
                 .short_cause();
                 let text = format!("Unauthorized [{}] ({why}): {}", e.reason.code(), e.message);
