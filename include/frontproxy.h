@@ -356,6 +356,69 @@ typedef struct frontproxy_decision_view {
   size_t clear_headers_len;
 } frontproxy_decision_view;
 
+/**
+ * A snapshot of an authenticator's metrics (`frontproxy_authenticator_metrics`). Counters
+ * count since the authenticator was created.
+ */
+typedef struct frontproxy_metrics {
+  /**
+   * Decisions by outcome: `FRONTPROXY_OUTCOME_AUTHENTICATED`, `_ANONYMOUS`, `_REJECTED`.
+   */
+  uint64_t authenticated;
+  uint64_t anonymous;
+  uint64_t rejected;
+  /**
+   * Authenticated decisions by authenticator (`FRONTPROXY_AUTHENTICATOR_KIND_REQUEST_HEADER`,
+   * `_X509`); they sum to `authenticated`.
+   */
+  uint64_t authenticated_requestheader;
+  uint64_t authenticated_x509;
+  /**
+   * Rejected decisions by reason number: `rejections_by_reason[n]` counts reason `n`
+   * (`frontproxy_reason`, 1 to 20 today). Index 0 and the indexes of numbers not assigned
+   * yet (21 to 31, for reasons appended later) are 0. The elements sum to `rejected`.
+   */
+  uint64_t rejections_by_reason[32];
+  /**
+   * The verdict cache (all zero without a cache): lookups that hit and missed, entries
+   * filed and evicted, and the entries and approximate bytes held now.
+   */
+  uint64_t cache_hits;
+  uint64_t cache_misses;
+  uint64_t cache_insertions;
+  uint64_t cache_evictions;
+  uint64_t cache_entries;
+  uint64_t cache_bytes;
+  /**
+   * Configurations swapped in after the first, and configurations that failed to load
+   * (the previous one stayed in force).
+   */
+  uint64_t reloads;
+  uint64_t reload_failures;
+  /**
+   * The generation of the configuration in force (as in `frontproxy_decision_view.generation`).
+   */
+  uint64_t generation;
+  /**
+   * Seconds until the earliest notAfter among the request-header CA bundle's certificates
+   * (negative once one has expired); meaningful only when `has_requestheader_ca_expiry`.
+   */
+  int64_t requestheader_ca_expiry_seconds;
+  /**
+   * The same for the client CA bundle; meaningful only when `has_client_ca_expiry`.
+   */
+  int64_t client_ca_expiry_seconds;
+  /**
+   * Seconds until the earliest notAfter on the paths of the front-proxy chains trusted
+   * since the last reload (negative once passed); meaningful only when
+   * `has_front_proxy_expiry` (false until one is seen).
+   */
+  int64_t front_proxy_expiry_seconds;
+  bool has_requestheader_ca_expiry;
+  bool has_client_ca_expiry;
+  bool has_front_proxy_expiry;
+} frontproxy_metrics;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -660,6 +723,26 @@ frontproxy_result frontproxy_result_message(uint32_t code,
                                             char *buf,
                                             size_t buf_len,
                                             size_t *out_len);
+
+/**
+ * Copies a snapshot of the authenticator's metrics into `*metrics_out` (see
+ * `frontproxy_metrics`). Reads counters only; safe to call from any thread at any time.
+ */
+frontproxy_result frontproxy_authenticator_metrics(const struct frontproxy_authenticator *authenticator,
+                                                   struct frontproxy_metrics *metrics_out);
+
+/**
+ * Writes the authenticator's metrics in the Prometheus text exposition format (version
+ * 0.0.4: `# HELP` and `# TYPE` lines, then `name{label="value"} number` lines; the README's
+ * "Metrics" section lists them) into `buf` as a NUL-terminated string, and its length
+ * (without the NUL) into `*out_len`. `FRONTPROXY_RESULT_BUFFER_TOO_SMALL` when `buf_len` is
+ * not greater than the length: only `*out_len` is written then (the text is about 4.5 KiB;
+ * its length can change between two calls as the counters grow, so leave some room).
+ */
+frontproxy_result frontproxy_authenticator_metrics_prometheus(const struct frontproxy_authenticator *authenticator,
+                                                              char *buf,
+                                                              size_t buf_len,
+                                                              size_t *out_len);
 
 /**
  * Creates options with the defaults: a decision cache of 65536 entries / 64 MiB, positive
