@@ -259,7 +259,13 @@ typedef struct frontproxy_peer frontproxy_peer;
  * is 0. Used for DER certificates and for flag arguments.
  */
 typedef struct frontproxy_bytes {
+  /**
+   * The first byte (may be NULL when `len` is 0).
+   */
   const uint8_t *data;
+  /**
+   * How many bytes.
+   */
   size_t len;
 } frontproxy_bytes;
 
@@ -267,18 +273,33 @@ typedef struct frontproxy_bytes {
  * Decision-cache counters since the authenticator was created (all zero without a cache).
  */
 typedef struct frontproxy_cache_stats {
+  /**
+   * Lookups that found verdicts.
+   */
   uint64_t hits;
+  /**
+   * Lookups that did not (the chain was verified).
+   */
   uint64_t misses;
+  /**
+   * Verdicts filed.
+   */
   uint64_t insertions;
+  /**
+   * Entries removed to stay within the bounds.
+   */
   uint64_t evictions;
   /**
    * Requests rejected on the cache path (`frontproxy_authenticator_authenticate_chain`).
    */
   uint64_t rejections;
   /**
-   * Entries and (approximate) bytes held now.
+   * Entries held now.
    */
   uint64_t entries;
+  /**
+   * Bytes (approximate) held now.
+   */
   uint64_t bytes;
 } frontproxy_cache_stats;
 
@@ -287,9 +308,21 @@ typedef struct frontproxy_cache_stats {
  * are validated as HTTP). A pointer may be NULL when its length is 0.
  */
 typedef struct frontproxy_header {
+  /**
+   * The name's bytes (may be NULL when `name_len` is 0).
+   */
   const uint8_t *name;
+  /**
+   * How many bytes of name.
+   */
   size_t name_len;
+  /**
+   * The value's bytes (may be NULL when `value_len` is 0).
+   */
   const uint8_t *value;
+  /**
+   * How many bytes of value.
+   */
   size_t value_len;
 } frontproxy_header;
 
@@ -298,7 +331,13 @@ typedef struct frontproxy_header {
  * with `printf("%.*s", (int)s.len, s.data)`. Valid as long as the object it came from.
  */
 typedef struct frontproxy_str {
+  /**
+   * The first byte.
+   */
   const char *data;
+  /**
+   * How many bytes (no NUL is counted or present).
+   */
   size_t len;
 } frontproxy_str;
 
@@ -306,8 +345,17 @@ typedef struct frontproxy_str {
  * One extra key of a decision's user and its values (in arrival order; a value may be empty).
  */
 typedef struct frontproxy_extra {
+  /**
+   * The key (lowercase, percent-decoded).
+   */
   struct frontproxy_str key;
+  /**
+   * Its values, in arrival order.
+   */
   const struct frontproxy_str *values;
+  /**
+   * How many values.
+   */
   size_t values_len;
 } frontproxy_extra;
 
@@ -318,6 +366,9 @@ typedef struct frontproxy_extra {
  * empty and `clear_headers_len` is 0.
  */
 typedef struct frontproxy_decision_view {
+  /**
+   * What happened to the request.
+   */
   frontproxy_outcome outcome;
   /**
    * Which authenticator vouched for the user (`NONE` unless authenticated).
@@ -339,22 +390,103 @@ typedef struct frontproxy_decision_view {
    * What exactly failed (empty unless rejected); at most about 1 KiB.
    */
   struct frontproxy_str message;
+  /**
+   * The user name (`system:anonymous` when anonymous; empty when rejected).
+   */
   struct frontproxy_str user_name;
+  /**
+   * The user's UID (empty when none).
+   */
   struct frontproxy_str user_uid;
+  /**
+   * The groups, in order.
+   */
   const struct frontproxy_str *groups;
+  /**
+   * How many groups.
+   */
   size_t groups_len;
   /**
    * Extra keys, sorted, each with its values.
    */
   const struct frontproxy_extra *extra;
+  /**
+   * How many extra keys.
+   */
   size_t extra_len;
   /**
    * The headers to remove before passing the request on (as the request spelled them;
    * remove every line with each name, compared case-insensitively).
    */
   const struct frontproxy_bytes *clear_headers;
+  /**
+   * How many headers to clear.
+   */
   size_t clear_headers_len;
 } frontproxy_decision_view;
+
+/**
+ * A snapshot of an authenticator's metrics (`frontproxy_authenticator_metrics`). Counters
+ * count since the authenticator was created.
+ */
+typedef struct frontproxy_metrics {
+  /**
+   * Decisions by outcome: `FRONTPROXY_OUTCOME_AUTHENTICATED`, `_ANONYMOUS`, `_REJECTED`.
+   */
+  uint64_t authenticated;
+  uint64_t anonymous;
+  uint64_t rejected;
+  /**
+   * Authenticated decisions by authenticator (`FRONTPROXY_AUTHENTICATOR_KIND_REQUEST_HEADER`,
+   * `_X509`); they sum to `authenticated`.
+   */
+  uint64_t authenticated_requestheader;
+  uint64_t authenticated_x509;
+  /**
+   * Rejected decisions by reason number: `rejections_by_reason[n]` counts reason `n`
+   * (`frontproxy_reason`, 1 to 20 today). Index 0 and the indexes of numbers not assigned
+   * yet (21 to 31, for reasons appended later) are 0. The elements sum to `rejected`.
+   */
+  uint64_t rejections_by_reason[32];
+  /**
+   * The verdict cache (all zero without a cache): lookups that hit and missed, entries
+   * filed and evicted, and the entries and approximate bytes held now.
+   */
+  uint64_t cache_hits;
+  uint64_t cache_misses;
+  uint64_t cache_insertions;
+  uint64_t cache_evictions;
+  uint64_t cache_entries;
+  uint64_t cache_bytes;
+  /**
+   * Configurations swapped in after the first, and configurations that failed to load
+   * (the previous one stayed in force).
+   */
+  uint64_t reloads;
+  uint64_t reload_failures;
+  /**
+   * The generation of the configuration in force (as in `frontproxy_decision_view.generation`).
+   */
+  uint64_t generation;
+  /**
+   * Seconds until the earliest notAfter among the request-header CA bundle's certificates
+   * (negative once one has expired); meaningful only when `has_requestheader_ca_expiry`.
+   */
+  int64_t requestheader_ca_expiry_seconds;
+  /**
+   * The same for the client CA bundle; meaningful only when `has_client_ca_expiry`.
+   */
+  int64_t client_ca_expiry_seconds;
+  /**
+   * Seconds until the earliest notAfter on the paths of the front-proxy chains trusted
+   * since the last reload (negative once passed); meaningful only when
+   * `has_front_proxy_expiry` (false until one is seen).
+   */
+  int64_t front_proxy_expiry_seconds;
+  bool has_requestheader_ca_expiry;
+  bool has_client_ca_expiry;
+  bool has_front_proxy_expiry;
+} frontproxy_metrics;
 
 #ifdef __cplusplus
 extern "C" {
@@ -660,6 +792,26 @@ frontproxy_result frontproxy_result_message(uint32_t code,
                                             char *buf,
                                             size_t buf_len,
                                             size_t *out_len);
+
+/**
+ * Copies a snapshot of the authenticator's metrics into `*metrics_out` (see
+ * `frontproxy_metrics`). Reads counters only; safe to call from any thread at any time.
+ */
+frontproxy_result frontproxy_authenticator_metrics(const struct frontproxy_authenticator *authenticator,
+                                                   struct frontproxy_metrics *metrics_out);
+
+/**
+ * Writes the authenticator's metrics in the Prometheus text exposition format (version
+ * 0.0.4: `# HELP` and `# TYPE` lines, then `name{label="value"} number` lines; the README's
+ * "Metrics" section lists them) into `buf` as a NUL-terminated string, and its length
+ * (without the NUL) into `*out_len`. `FRONTPROXY_RESULT_BUFFER_TOO_SMALL` when `buf_len` is
+ * not greater than the length: only `*out_len` is written then (the text is about 4.5 KiB;
+ * its length can change between two calls as the counters grow, so leave some room).
+ */
+frontproxy_result frontproxy_authenticator_metrics_prometheus(const struct frontproxy_authenticator *authenticator,
+                                                              char *buf,
+                                                              size_t buf_len,
+                                                              size_t *out_len);
 
 /**
  * Creates options with the defaults: a decision cache of 65536 entries / 64 MiB, positive

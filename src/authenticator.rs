@@ -18,6 +18,7 @@ use crate::decision::{decide, refused, AuthenticationRef};
 use crate::error::{AuthError, ConfigError};
 use crate::headers::RequestHeaders;
 use crate::limits::Limits;
+use crate::metrics::{Metrics, Recorder};
 use crate::peer::{verdicts_for, Handshake, Peer};
 use crate::source::{ConfigSource, ReloadStatus, SourceWatch};
 use crate::verdict_cache::{CacheOptions, CacheStats, VerdictCache};
@@ -52,6 +53,7 @@ pub struct Authenticator {
     cache: Option<VerdictCache>,
     clock: Arc<dyn Clock>,
     source: SourceWatch,
+    metrics: Recorder,
 }
 
 impl Authenticator {
@@ -62,6 +64,7 @@ impl Authenticator {
 
     pub fn with_options(config: AuthConfig, options: AuthenticatorOptions) -> Authenticator {
         Authenticator {
+            metrics: Recorder::new(config.generation),
             current: ArcSwap::from_pointee(config),
             cache: options.cache.map(VerdictCache::new),
             clock: options.clock,
@@ -85,6 +88,7 @@ impl Authenticator {
         );
         let config = watch.load(source, options.clock.now().as_secs() as i64)?;
         Ok(Authenticator {
+            metrics: Recorder::new(config.generation),
             current: ArcSwap::from_pointee(config),
             cache: options.cache.map(VerdictCache::new),
             clock: options.clock,
@@ -124,7 +128,10 @@ impl Authenticator {
     }
 
     fn swap(&self, config: AuthConfig) {
-        self.current.store(Arc::new(config));
+        // The front-proxy expiry starts over for the new generation, in step with the swap.
+        self.metrics.reload(config.generation, || {
+            self.current.store(Arc::new(config));
+        });
         self.source.record_reload();
         if let Some(cache) = &self.cache {
             cache.clear();
@@ -164,6 +171,7 @@ impl Authenticator {
             config: self.current.load(),
             now,
             cache: self.cache.as_ref(),
+            metrics: &self.metrics,
         }
     }
 
@@ -212,6 +220,21 @@ impl Authenticator {
     pub fn cache_options(&self) -> Option<&CacheOptions> {
         self.cache.as_ref().map(VerdictCache::options)
     }
+
+    /// A snapshot of the metrics: decisions by outcome, reason and authenticator, the verdict
+    /// cache, reloads, the generation in force, and the seconds until the configured CAs and
+    /// the front-proxy certificates seen expire. Render it with [`Metrics::to_prometheus`].
+    /// Reads counters only: it does not check the configuration source.
+    pub fn metrics(&self) -> Metrics {
+        let reloads = self.source.status();
+        self.metrics.snapshot(
+            &self.current.load(),
+            self.now_secs(),
+            self.cache_stats(),
+            reloads.reloads,
+            reloads.failures,
+        )
+    }
 }
 
 /// One call's view of an [`Authenticator`]: the configuration in force when the call began,
@@ -221,6 +244,7 @@ pub struct Snapshot<'a> {
     config: Guard<Arc<AuthConfig>>,
     now: UnixTime,
     cache: Option<&'a VerdictCache>,
+    metrics: &'a Recorder,
 }
 
 impl Snapshot<'_> {
@@ -235,7 +259,9 @@ impl Snapshot<'_> {
 
     /// See [`Authenticator::verify_peer`].
     pub fn verify_peer(&self, chain: &[CertificateDer<'_>], handshake: Handshake) -> Peer {
-        Peer::new(&self.config, chain, handshake, self.now, self.cache)
+        let peer = Peer::new(&self.config, chain, handshake, self.now, self.cache);
+        self.metrics.see(peer.verdicts());
+        peer
     }
 
     /// A handle for a connection whose chain a host refused by its shape before reading it
@@ -252,7 +278,10 @@ impl Snapshot<'_> {
         headers: &RequestHeaders<'r>,
     ) -> AuthenticationRef<'r> {
         let (verdicts, from_cache) = peer.current(&self.config, self.now, self.cache);
-        decide(&self.config, verdicts, headers, from_cache)
+        self.metrics.see(verdicts);
+        let result = decide(&self.config, verdicts, headers, from_cache);
+        self.metrics.count(&result.decision);
+        result
     }
 
     /// See [`Authenticator::authenticate_chain`].
@@ -263,8 +292,9 @@ impl Snapshot<'_> {
         headers: &RequestHeaders<'r>,
     ) -> AuthenticationRef<'r> {
         let verdicts = verdicts_for(&self.config, chain, handshake, self.now, self.cache);
+        self.metrics.see(&verdicts);
         let result = decide(&self.config, &verdicts, headers, verdicts.came_from_cache());
-        self.count_rejection(&result);
+        self.count_chain_path(&result);
         result
     }
 
@@ -277,17 +307,22 @@ impl Snapshot<'_> {
     ) -> AuthenticationRef<'r> {
         let peer = Peer::refused(&self.config, error, self.now);
         let result = decide(&self.config, peer.verdicts(), headers, false);
-        self.count_rejection(&result);
+        self.count_chain_path(&result);
         result
     }
 
     /// For a host that refused a request's headers by their shape before reading them (see
     /// [`Limits::check_headers`]).
     pub fn reject_refused_headers<'r>(&self, error: AuthError) -> AuthenticationRef<'r> {
-        refused(&self.config, error)
+        let result = refused(&self.config, error);
+        self.metrics.count(&result.decision);
+        result
     }
 
-    fn count_rejection(&self, result: &AuthenticationRef<'_>) {
+    /// Counts a decision of the verdict-cache path (or of a chain refused on it) as it leaves:
+    /// in the metrics, and as a cache-path rejection.
+    fn count_chain_path(&self, result: &AuthenticationRef<'_>) {
+        self.metrics.count(&result.decision);
         if let (Some(cache), true) = (self.cache, result.is_rejected()) {
             cache.count_rejection();
         }

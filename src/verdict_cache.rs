@@ -200,9 +200,12 @@ struct Stripe {
     rejections: AtomicU64,
 }
 
-const STRIPES: usize = 16;
+/// Stripes of per-thread counters (also [`crate::metrics`]'s).
+pub(crate) const STRIPES: usize = 16;
 
-fn stripe_index() -> usize {
+/// This thread's stripe of counters.
+#[inline]
+pub(crate) fn stripe_index() -> usize {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
     thread_local! {
         static INDEX: usize = NEXT.fetch_add(1, Ordering::Relaxed) % STRIPES;

@@ -26,7 +26,7 @@ const MAX_PATH_BYTES: usize = 4096;
 /// may be called from any number of threads at once, reloads included. Free it once, after
 /// every other call on it has returned.
 pub struct frontproxy_authenticator {
-    inner: Authenticator,
+    pub(super) inner: Authenticator,
 }
 
 fn config_error(e: ConfigError) -> frontproxy_error {

@@ -27,6 +27,7 @@ pub mod decision;
 pub mod error;
 mod input;
 pub mod message;
+pub mod metrics;
 pub mod options;
 pub mod peer;
 pub mod reason;

@@ -1289,6 +1289,135 @@ static void configured_names_are_cleared_without_a_requestheader_ca(void) {
   frontproxy_authenticator_free(auth);
 }
 
+/* ---- metrics ------------------------------------------------------------------------------ */
+
+#define DAY (24LL * 3600)
+
+/* The numeric snapshot counts decisions by outcome, authenticator and reason number, and
+ * reports the cache, the generation and the expiries (gen-certs.sh: CAs 3650 days, issued
+ * certificates 365 days). */
+static void metrics_count_decisions_by_outcome_and_reason(void) {
+  frontproxy_authenticator *auth = new_from_flags(ARGV(FLAGS_FULL));
+  frontproxy_metrics m;
+  memset(&m, 0xAB, sizeof m);
+  CHECK(frontproxy_authenticator_metrics(auth, &m) == FRONTPROXY_RESULT_OK, "metrics");
+  CHECK(m.authenticated == 0 && m.anonymous == 0 && m.rejected == 0, "a new authenticator counted nothing");
+  CHECK(!m.has_front_proxy_expiry, "no front-proxy chain seen yet");
+  CHECK(m.has_requestheader_ca_expiry && m.has_client_ca_expiry, "both CAs are configured");
+
+  frontproxy_decision *d = auth_chain(auth, FP_CHAIN, 2, ALICE, NALICE);
+  uint64_t generation = frontproxy_decision_get_view(d)->generation;
+  frontproxy_decision_free(d);
+  frontproxy_decision_free(auth_chain(auth, FP_CHAIN, 2, ALICE, NALICE));
+  frontproxy_decision_free(auth_chain(auth, NULL, 0, ALICE, NALICE));
+  frontproxy_bytes other = der(CA2_LEAF), bob = der(CLIENT_BOB);
+  frontproxy_decision_free(auth_chain(auth, &other, 1, ALICE, NALICE));
+  frontproxy_decision_free(auth_peer(auth, &bob, 1, NULL, 0));
+
+  CHECK(frontproxy_authenticator_metrics(auth, &m) == FRONTPROXY_RESULT_OK, "metrics");
+  CHECK(m.authenticated == 3 && m.anonymous == 1 && m.rejected == 1, "outcomes %llu/%llu/%llu, want 3/1/1",
+        (unsigned long long)m.authenticated, (unsigned long long)m.anonymous, (unsigned long long)m.rejected);
+  CHECK(m.authenticated_requestheader == 2 && m.authenticated_x509 == 1, "by authenticator %llu/%llu",
+        (unsigned long long)m.authenticated_requestheader, (unsigned long long)m.authenticated_x509);
+  uint64_t sum = 0;
+  size_t slots = sizeof m.rejections_by_reason / sizeof m.rejections_by_reason[0];
+  for (size_t i = 0; i < slots; i++) sum += m.rejections_by_reason[i];
+  CHECK(slots == 32 && m.rejections_by_reason[0] == 0, "32 slots, none for reason 0");
+  CHECK(m.rejections_by_reason[FRONTPROXY_REASON_UNKNOWN_AUTHORITY] == 1 && sum == 1,
+        "one unknown_authority rejection, indexed by its number");
+  CHECK(m.cache_hits == 1 && m.cache_misses == 3, "cache %llu hits / %llu misses, want 1/3",
+        (unsigned long long)m.cache_hits, (unsigned long long)m.cache_misses);
+  CHECK(m.cache_entries >= 1 && m.cache_bytes > 0 && m.cache_evictions == 0, "cache holds entries");
+  CHECK(m.reloads == 0 && m.reload_failures == 0, "no reloads");
+  CHECK(m.generation == generation, "the generation in force is the decisions'");
+  CHECK(m.requestheader_ca_expiry_seconds > 3649 * DAY && m.requestheader_ca_expiry_seconds <= 3651 * DAY,
+        "request-header CA expires in about 3650 days: %lld s", (long long)m.requestheader_ca_expiry_seconds);
+  CHECK(m.client_ca_expiry_seconds > 3649 * DAY && m.client_ca_expiry_seconds <= 3651 * DAY,
+        "client CA expires in about 3650 days");
+  CHECK(m.has_front_proxy_expiry && m.front_proxy_expiry_seconds > 364 * DAY &&
+            m.front_proxy_expiry_seconds <= 366 * DAY,
+        "the front-proxy chain expires in about 365 days: %lld s", (long long)m.front_proxy_expiry_seconds);
+
+  /* A failed reload is counted; the configuration stays. */
+  const char *missing[] = {FLAG_MISSING};
+  CHECK(frontproxy_authenticator_reload_flags(auth, ARGV(missing), NULL) ==
+            FRONTPROXY_RESULT_CONFIG_INVALID,
+        "a missing CA file does not load");
+  CHECK(frontproxy_authenticator_metrics(auth, &m) == FRONTPROXY_RESULT_OK && m.reload_failures == 1 &&
+            m.reloads == 0 && m.generation == generation && m.has_front_proxy_expiry,
+        "one failure, the same generation");
+  /* A good reload: a new generation, whose front-proxy expiry starts over. */
+  CHECK(frontproxy_authenticator_reload_flags(auth, ARGV(FLAGS_FULL), NULL) == FRONTPROXY_RESULT_OK, "reload");
+  CHECK(frontproxy_authenticator_metrics(auth, &m) == FRONTPROXY_RESULT_OK && m.reloads == 1 &&
+            m.generation != generation && !m.has_front_proxy_expiry,
+        "one reload, a new generation, the front-proxy expiry reset");
+
+  CHECK(frontproxy_authenticator_metrics(NULL, &m) == FRONTPROXY_RESULT_NULL_POINTER, "NULL authenticator");
+  CHECK(frontproxy_authenticator_metrics(auth, NULL) == FRONTPROXY_RESULT_NULL_POINTER, "NULL metrics_out");
+  frontproxy_authenticator_free(auth);
+}
+
+/* The Prometheus text renders like every message: BUFFER_TOO_SMALL writes only out_len. */
+static void metrics_render_as_prometheus_text(void) {
+  frontproxy_authenticator *auth = new_from_flags(ARGV(FLAGS_FULL));
+  frontproxy_decision_free(auth_chain(auth, FP_CHAIN, 2, ALICE, NALICE));
+  frontproxy_decision_free(auth_chain(auth, NULL, 0, ALICE, NALICE));
+  frontproxy_bytes other = der(CA2_LEAF);
+  frontproxy_decision_free(auth_chain(auth, &other, 1, ALICE, NALICE));
+
+  size_t len = 0;
+  CHECK(frontproxy_authenticator_metrics_prometheus(auth, NULL, 0, &len) == FRONTPROXY_RESULT_BUFFER_TOO_SMALL &&
+            len > 1000,
+        "a size query gives the length: %zu", len);
+  char small[16];
+  memset(small, 'x', sizeof small);
+  size_t small_len = 0;
+  CHECK(frontproxy_authenticator_metrics_prometheus(auth, small, sizeof small, &small_len) ==
+            FRONTPROXY_RESULT_BUFFER_TOO_SMALL &&
+            small_len == len,
+        "too small: the length only");
+  int untouched = 1;
+  for (size_t i = 0; i < sizeof small; i++) untouched &= small[i] == 'x';
+  CHECK(untouched, "nothing written into a buffer that is too small");
+  char *buf = malloc(len + 1);
+  size_t got = 0;
+  CHECK(frontproxy_authenticator_metrics_prometheus(auth, buf, len, &got) == FRONTPROXY_RESULT_BUFFER_TOO_SMALL,
+        "exactly the length leaves no room for the NUL");
+  CHECK(frontproxy_authenticator_metrics_prometheus(auth, buf, len + 1, &got) == FRONTPROXY_RESULT_OK &&
+            got == len && buf[len] == '\0' && strlen(buf) == len,
+        "rendered, NUL-terminated");
+  const char *expected[] = {
+      "# HELP frontproxy_authentication_attempts_total ",
+      "# TYPE frontproxy_authentication_attempts_total counter\n",
+      "\nfrontproxy_authentication_attempts_total{result=\"success\"} 1\n",
+      "\nfrontproxy_authentication_attempts_total{result=\"anonymous\"} 1\n",
+      "\nfrontproxy_authentication_attempts_total{result=\"failure\"} 1\n",
+      "\nfrontproxy_authenticated_requests_total{authenticator=\"requestheader\"} 1\n",
+      "\nfrontproxy_authenticated_requests_total{authenticator=\"x509\"} 0\n",
+      "\nfrontproxy_authentication_rejections_total{reason=\"unknown_authority\"} 1\n",
+      "\nfrontproxy_authentication_rejections_total{reason=\"internal_error\"} 0\n",
+      "\nfrontproxy_verdict_cache_requests_total{result=\"miss\"} 2\n",
+      "\nfrontproxy_config_reloads_total{result=\"success\"} 0\n",
+      "# TYPE frontproxy_config_generation gauge\n",
+      "\nfrontproxy_certificate_expiry_seconds{kind=\"requestheader_ca\"} ",
+      "\nfrontproxy_certificate_expiry_seconds{kind=\"client_ca\"} ",
+      "\nfrontproxy_certificate_expiry_seconds{kind=\"front_proxy\"} ",
+  };
+  for (size_t i = 0; i < sizeof expected / sizeof expected[0]; i++)
+    CHECK(strstr(buf, expected[i]) != NULL, "the text has %s", expected[i]);
+  free(buf);
+
+  CHECK(frontproxy_authenticator_metrics_prometheus(NULL, small, sizeof small, &got) ==
+            FRONTPROXY_RESULT_NULL_POINTER,
+        "NULL authenticator");
+  CHECK(frontproxy_authenticator_metrics_prometheus(auth, small, sizeof small, NULL) ==
+            FRONTPROXY_RESULT_NULL_POINTER,
+        "NULL out_len");
+  CHECK(frontproxy_authenticator_metrics_prometheus(auth, NULL, 8, &got) == FRONTPROXY_RESULT_NULL_POINTER,
+        "NULL buffer with a length");
+  frontproxy_authenticator_free(auth);
+}
+
 int main(int argc, char **argv) {
   if (argc != 2) {
     fprintf(stderr, "usage: %s CERTS_DIR\n", argv[0]);
@@ -1324,6 +1453,8 @@ int main(int argc, char **argv) {
   RUN(a_lone_leaf_reuses_a_verdict_only_on_a_resumed_session);
   RUN(the_decision_view_holds_the_whole_decision);
   RUN(configured_names_are_cleared_without_a_requestheader_ca);
+  RUN(metrics_count_decisions_by_outcome_and_reason);
+  RUN(metrics_render_as_prometheus_text);
 
   free_fixtures();
   return harness_finish();
