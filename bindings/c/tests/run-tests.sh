@@ -3,7 +3,8 @@
 #   1. exported symbols of the shared and static libraries;
 #   2. test_api and test_threads under AddressSanitizer + UndefinedBehaviorSanitizer;
 #   3. test_api and test_threads under valgrind (zero errors, zero leaks of any kind);
-#   4. the example, built against an installed copy with pkg-config (shared and static), on
+#   4. the installed libraries carry no debug sections;
+#   5. the example, built against an installed copy with pkg-config (shared and static), on
 #      PEM input (a chain file, separate files) and on DER.
 # Certificates are generated into a temporary directory by gen-certs.sh.
 set -uo pipefail
@@ -53,6 +54,21 @@ install_step() {
   "$cbind/install.sh" "$prefix"
 }
 step "install.sh into a temporary prefix" install_step
+
+# What users install is small: no debug sections in either library (the Rust toolchain's
+# debug info alone is tens of MB).
+stripped_test() {
+  local ok=0 lib sections
+  for lib in "$prefix/lib/libfrontproxy.so" "$prefix/lib/libfrontproxy.a"; do
+    [ -f "$lib" ] || { echo "$lib is not installed"; ok=1; continue; }
+    sections=$(readelf -S --wide "$lib" | sed -n 's/^ *\[ *[0-9]*\] \([^ ]*\).*/\1/p' |
+      grep -E '^\.z?debug' | sort -u | tr '\n' ' ')
+    ls -l "$lib"
+    [ -z "$sections" ] || { echo "$lib has debug sections: $sections"; ok=1; }
+  done
+  return $ok
+}
+step "installed libraries are stripped" stripped_test
 
 example_test() {
   export PKG_CONFIG_PATH=$prefix/lib/pkgconfig
