@@ -230,6 +230,12 @@ typedef uint32_t frontproxy_reason;
 typedef struct frontproxy_authenticator frontproxy_authenticator;
 
 /**
+ * A chain of DER certificates, leaf first, decoded from PEM. Owned by the caller; free it
+ * with `frontproxy_chain_free`. Immutable: may be read from any thread.
+ */
+typedef struct frontproxy_chain frontproxy_chain;
+
+/**
  * The verdict on one request. Owned by the caller; free with `frontproxy_decision_free`.
  * Immutable: may be read from any thread.
  */
@@ -641,6 +647,45 @@ frontproxy_result frontproxy_authenticator_authenticate_chain(const struct front
  * Frees an authenticator. Peers and decisions made by it stay valid. NULL is a no-op.
  */
 void frontproxy_authenticator_free(struct frontproxy_authenticator *authenticator);
+
+/**
+ * Decodes a presented chain from `pem_len` bytes of PEM text (not NUL-terminated): every
+ * `CERTIFICATE` block in order, leaf first, then its intermediates — a chain file, or the
+ * leaf file and the intermediate file concatenated. Text outside the blocks is ignored.
+ *
+ * `FRONTPROXY_RESULT_INVALID_ARGUMENT`, with an error object (source `"pem"`) naming the
+ * block, for: more than 4 MiB of text (refused before it is read); no `CERTIFICATE` block
+ * (empty input, DER, other text); any other block (`PRIVATE KEY`, …); a block that does not
+ * decode, is not terminated or carries PEM headers; more than 8 certificates or one over
+ * 64 KiB (which verification would reject anyway). The certificates themselves are judged by
+ * verification, not here.
+ *
+ * On success `*chain_out` receives the chain: pass `frontproxy_chain_certs(chain)` and
+ * `frontproxy_chain_certs_len(chain)` to `frontproxy_authenticator_verify_peer` or
+ * `frontproxy_authenticator_authenticate_chain`; free it with `frontproxy_chain_free`. On
+ * failure nothing is stored in `*chain_out`, and, when `error_out` is not NULL, `*error_out`
+ * receives an error object (free it with `frontproxy_error_free`).
+ */
+frontproxy_result frontproxy_chain_from_pem(const uint8_t *pem,
+                                            size_t pem_len,
+                                            struct frontproxy_chain **chain_out,
+                                            struct frontproxy_error **error_out);
+
+/**
+ * The certificates (DER, leaf first): an array of `frontproxy_chain_certs_len(chain)`
+ * elements inside the chain, valid until `frontproxy_chain_free`. NULL for a NULL chain.
+ */
+const struct frontproxy_bytes *frontproxy_chain_certs(const struct frontproxy_chain *chain);
+
+/**
+ * The number of certificates (at least 1, at most 8). 0 for a NULL chain.
+ */
+size_t frontproxy_chain_certs_len(const struct frontproxy_chain *chain);
+
+/**
+ * Frees a chain. NULL is a no-op.
+ */
+void frontproxy_chain_free(struct frontproxy_chain *chain);
 
 /**
  * The whole decision in one call: a pointer to a view inside the decision, valid until

@@ -23,6 +23,7 @@
 
 pub mod authenticator;
 mod boundary;
+pub mod chain;
 pub mod decision;
 pub mod error;
 mod input;

@@ -2,12 +2,15 @@
  * frontproxy from C: authenticate one request that came through a front proxy.
  *
  *   cc -std=c11 -o example example.c $(pkg-config --cflags --libs frontproxy)
- *   ./example front-proxy-ca.crt proxy-leaf.der [intermediate.der...]
+ *   ./example front-proxy-ca.crt front-proxy-client.crt          (PEM: kubeadm, cert-manager)
+ *   ./example front-proxy-ca.crt chain.pem                       (PEM chain file, leaf first)
+ *   ./example front-proxy-ca.crt leaf.pem intermediate.pem       (PEM files, leaf first)
+ *   ./example front-proxy-ca.crt leaf.der [intermediate.der...]  (DER, one certificate a file)
  *
  * A host does the same with the chain its TLS layer received (DER, leaf first) and the
  * request's header lines: verify the chain once per connection, authenticate each request,
  * then act on the decision (401, or pass the request on with the user after removing the
- * headers to clear).
+ * headers to clear). A host that holds PEM instead decodes it with frontproxy_chain_from_pem.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,13 +18,36 @@
 
 #include <frontproxy.h>
 
+#define MAX_FILE_BYTES (1 << 20)
+#define MAX_CHAIN 8
+
+/* Reads a whole file (at most MAX_FILE_BYTES); NULL when it cannot. */
 static unsigned char *read_file(const char *path, size_t *len) {
   FILE *f = fopen(path, "rb");
   if (!f) return NULL;
-  unsigned char *buf = malloc(1 << 16);
-  *len = buf ? fread(buf, 1, 1 << 16, f) : 0;
+  unsigned char *buf = malloc(MAX_FILE_BYTES + 1);
+  *len = buf ? fread(buf, 1, MAX_FILE_BYTES + 1, f) : 0;
+  int bad = buf == NULL || ferror(f) || *len > MAX_FILE_BYTES;
   fclose(f);
+  if (bad) {
+    free(buf);
+    return NULL;
+  }
   return buf;
+}
+
+/* PEM text has a "-----BEGIN " line; DER (binary ASN.1) never starts that way. */
+static int is_pem(const unsigned char *text, size_t len) {
+  static const char begin[] = "-----BEGIN ";
+  for (size_t i = 0; i + sizeof begin - 1 <= len; i++) {
+    if (memcmp(text + i, begin, sizeof begin - 1) == 0) return 1;
+  }
+  return 0;
+}
+
+static int too_many(void) {
+  fprintf(stderr, "more than %d certificates: a presented chain has at most %d\n", MAX_CHAIN, MAX_CHAIN);
+  return 2;
 }
 
 /* Prints the library's message for a failed call. */
@@ -36,8 +62,8 @@ static int fail(const char *what, frontproxy_result r, frontproxy_error *err) {
 }
 
 int main(int argc, char **argv) {
-  if (argc < 3 || argc > 10) {
-    fprintf(stderr, "usage: %s CA_FILE LEAF.der [INTERMEDIATE.der...]\n", argv[0]);
+  if (argc < 3 || argc > 2 + MAX_CHAIN) {
+    fprintf(stderr, "usage: %s CA_FILE CHAIN.pem | LEAF.pem|LEAF.der [INTERMEDIATE...]\n", argv[0]);
     return 2;
   }
   printf("frontproxy %s\n", frontproxy_version());
@@ -54,17 +80,36 @@ int main(int argc, char **argv) {
   frontproxy_result r = frontproxy_authenticator_new_from_flags(args, 2, NULL, &auth, &err);
   if (r != FRONTPROXY_RESULT_OK) return fail("creating the authenticator", r, err);
 
-  /* 2. Once per connection: verify the peer's chain (DER, leaf first). */
-  frontproxy_bytes chain[8];
+  /* 2. Once per connection: verify the peer's chain (DER, leaf first). Here it comes from
+   *    files: a PEM file is decoded by the library (every CERTIFICATE block, in order); a DER
+   *    file is one certificate. The decoded chains own their DER until they are freed. */
+  frontproxy_bytes chain[MAX_CHAIN];
   size_t n = 0;
-  for (int i = 2; i < argc; i++, n++) {
+  unsigned char *files[MAX_CHAIN] = {0};
+  frontproxy_chain *decoded[MAX_CHAIN] = {0};
+  for (int i = 2; i < argc; i++) {
     size_t len = 0;
-    unsigned char *der = read_file(argv[i], &len);
-    if (!der) {
-      fprintf(stderr, "cannot read %s\n", argv[i]);
+    unsigned char *text = files[i - 2] = read_file(argv[i], &len);
+    if (!text) {
+      fprintf(stderr, "cannot read %s (or larger than %d bytes)\n", argv[i], MAX_FILE_BYTES);
       return 2;
     }
-    chain[n] = (frontproxy_bytes){der, len};
+    if (!is_pem(text, len)) {
+      if (n == MAX_CHAIN) return too_many();
+      chain[n++] = (frontproxy_bytes){text, len};
+      continue;
+    }
+    r = frontproxy_chain_from_pem(text, len, &decoded[i - 2], &err);
+    if (r != FRONTPROXY_RESULT_OK) {
+      char what[4200];
+      snprintf(what, sizeof what, "decoding %s", argv[i]);
+      return fail(what, r, err);
+    }
+    const frontproxy_bytes *certs = frontproxy_chain_certs(decoded[i - 2]);
+    for (size_t k = 0; k < frontproxy_chain_certs_len(decoded[i - 2]); k++) {
+      if (n == MAX_CHAIN) return too_many();
+      chain[n++] = certs[k];
+    }
   }
   frontproxy_peer *peer = NULL;
   r = frontproxy_authenticator_verify_peer(auth, chain, n, false, &peer);
@@ -109,6 +154,9 @@ int main(int argc, char **argv) {
   frontproxy_decision_free(decision);
   frontproxy_peer_free(peer);
   frontproxy_authenticator_free(auth);
-  for (size_t i = 0; i < n; i++) free((void *)chain[i].data);
+  for (int i = 0; i < MAX_CHAIN; i++) {
+    frontproxy_chain_free(decoded[i]);
+    free(files[i]);
+  }
   return status;
 }

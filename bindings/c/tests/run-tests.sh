@@ -3,7 +3,9 @@
 #   1. exported symbols of the shared and static libraries;
 #   2. test_api and test_threads under AddressSanitizer + UndefinedBehaviorSanitizer;
 #   3. test_api and test_threads under valgrind (zero errors, zero leaks of any kind);
-#   4. the example, built against an installed copy with pkg-config (shared and static).
+#   4. the installed libraries carry no debug sections;
+#   5. the example, built against an installed copy with pkg-config (shared and static), on
+#      PEM input (a chain file, separate files) and on DER.
 # Certificates are generated into a temporary directory by gen-certs.sh.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -46,26 +48,59 @@ valgrind_run() {
 step "test_api under valgrind" valgrind_run "$build/test_api" "$work/certs"
 step "test_threads under valgrind" valgrind_run "$build/test_threads" "$work/certs" "$valgrind_threads_iterations"
 
+# The installed copy, shared by the steps below.
+prefix=$work/prefix
+install_step() {
+  "$cbind/install.sh" "$prefix"
+}
+step "install.sh into a temporary prefix" install_step
+
+# What users install is small: no debug sections in either library (the Rust toolchain's
+# debug info alone is tens of MB).
+stripped_test() {
+  local ok=0 lib sections
+  for lib in "$prefix/lib/libfrontproxy.so" "$prefix/lib/libfrontproxy.a"; do
+    [ -f "$lib" ] || { echo "$lib is not installed"; ok=1; continue; }
+    sections=$(readelf -S --wide "$lib" | sed -n 's/^ *\[ *[0-9]*\] \([^ ]*\).*/\1/p' |
+      grep -E '^\.z?debug' | sort -u | tr '\n' ' ')
+    ls -l "$lib"
+    [ -z "$sections" ] || { echo "$lib has debug sections: $sections"; ok=1; }
+  done
+  return $ok
+}
+step "installed libraries are stripped" stripped_test
+
 example_test() {
-  local prefix=$work/prefix
-  "$cbind/install.sh" "$prefix" || return 1
   export PKG_CONFIG_PATH=$prefix/lib/pkgconfig
-  local chain=("$work/certs/fp-leaf.der" "$work/certs/fp-int.der")
+  local certs=$work/certs
+  local chain=("$certs/fp-leaf.der" "$certs/fp-int.der")
   local ok=0
   # Shared: exactly the README's command.
   ${CC:-cc} -std=c11 -Wall -Wextra -Werror -o "$work/example" "$cbind/example/example.c" \
     $(pkg-config --cflags --libs frontproxy) || return 1
-  LD_LIBRARY_PATH=$prefix/lib "$work/example" "$work/certs/fp-ca.pem" "${chain[@]}" > "$work/out.txt"
+  run_example() { LD_LIBRARY_PATH=$prefix/lib "$work/example" "$certs/fp-ca.pem" "$@"; }
+  # PEM, as kubeadm and cert-manager users hold it: a chain file (leaf first), separate files.
+  cat "$certs/fp-leaf.pem" "$certs/fp-int.pem" > "$work/chain.pem"
+  run_example "$work/chain.pem" > "$work/out.txt"
   cat "$work/out.txt"
-  grep -q "^user=alice groups=developers,system:authenticated$" "$work/out.txt" || { echo "unexpected output"; ok=1; }
-  LD_LIBRARY_PATH=$prefix/lib ldd "$work/example" | grep -q "$prefix/lib/libfrontproxy.so" || { echo "not linked to the installed library"; ok=1; }
+  grep -q "^user=alice groups=developers,system:authenticated$" "$work/out.txt" || { echo "unexpected output (PEM chain file)"; ok=1; }
+  run_example "$certs/fp-leaf.pem" "$certs/fp-int.pem" | grep -q "^user=alice " || { echo "PEM files leaf, intermediate failed"; ok=1; }
+  # DER, one certificate a file; and DER and PEM mixed.
+  run_example "${chain[@]}" | grep -q "^user=alice " || { echo "DER files failed"; ok=1; }
+  run_example "$certs/fp-leaf.der" "$certs/fp-int.pem" | grep -q "^user=alice " || { echo "DER + PEM failed"; ok=1; }
+  LD_LIBRARY_PATH=$prefix/lib ldd "$work/example" | grep "$prefix/lib/libfrontproxy.so" >/dev/null || { echo "not linked to the installed library"; ok=1; }
+  # A PEM file with the key in it is refused, naming the block (exit status 2).
+  cat "$certs/fp-leaf.pem" "$certs/fp-leaf.key" > "$work/with-key.pem"
+  run_example "$work/with-key.pem" > /dev/null 2> "$work/err.txt"
+  [ $? -eq 2 ] && grep -q 'PRIVATE KEY' "$work/err.txt" || { echo "a PEM file with a key must be refused naming the block:"; cat "$work/err.txt"; ok=1; }
   # Static: the installed archive plus Libs.private.
   ${CC:-cc} -std=c11 -Wall -Wextra -Werror -o "$work/example-static" "$cbind/example/example.c" \
     $(pkg-config --cflags frontproxy) "$prefix/lib/libfrontproxy.a" $(pkg-config --static --libs-only-l frontproxy | sed 's/-lfrontproxy//') || return 1
-  ! ldd "$work/example-static" | grep -q libfrontproxy || { echo "the static example loads libfrontproxy.so"; ok=1; }
-  "$work/example-static" "$work/certs/fp-ca.pem" "${chain[@]}" | grep -q "^user=alice " || { echo "static example failed"; ok=1; }
+  ! ldd "$work/example-static" | grep libfrontproxy >/dev/null || { echo "the static example loads libfrontproxy.so"; ok=1; }
+  "$work/example-static" "$certs/fp-ca.pem" "$work/chain.pem" | grep -q "^user=alice " || { echo "static example (PEM) failed"; ok=1; }
+  "$work/example-static" "$certs/fp-ca.pem" "${chain[@]}" | grep -q "^user=alice " || { echo "static example (DER) failed"; ok=1; }
   # A chain from another CA is a 401, exit status 1.
-  LD_LIBRARY_PATH=$prefix/lib "$work/example" "$work/certs/fp-ca.pem" "$work/certs/ca2-leaf.der"
+  run_example "$certs/ca2-leaf.pem"
   [ $? -eq 1 ] || { echo "a foreign chain must give exit status 1"; ok=1; }
   return $ok
 }

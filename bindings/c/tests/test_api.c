@@ -25,6 +25,7 @@ typedef struct {
 
 static blob FP_LEAF, FP_INT, FP_INTRUDER, FP_SERVERONLY, CA2_LEAF, CLIENT_BOB;
 static blob CM_CA1_JSON, CM_CA2_JSON, CM_CA1_YAML, CM_LISTS_ONLY;
+static blob FP_LEAF_PEM, FP_INT_PEM, FP_LEAF_KEY;
 
 static blob load(const char *name) {
   blob b;
@@ -54,6 +55,9 @@ static void setup_fixtures(void) {
   CM_CA2_JSON = load("configmap-ca2.json");
   CM_CA1_YAML = load("configmap-ca1.yaml");
   CM_LISTS_ONLY = load("configmap-lists-only.json");
+  FP_LEAF_PEM = load("fp-leaf.pem");
+  FP_INT_PEM = load("fp-int.pem");
+  FP_LEAF_KEY = load("fp-leaf.key");
   snprintf(FLAG_FP_CA, sizeof FLAG_FP_CA, "--requestheader-client-ca-file=%s", fixture_path("fp-ca.pem", 0));
   snprintf(FLAG_CLIENT_CA, sizeof FLAG_CLIENT_CA, "%s", fixture_path("client-ca.pem", 1));
   snprintf(FLAG_CA2, sizeof FLAG_CA2, "--requestheader-client-ca-file=%s", fixture_path("ca2.pem", 2));
@@ -75,7 +79,8 @@ static void setup_fixtures(void) {
 
 static void free_fixtures(void) {
   blob *all[] = {&FP_LEAF, &FP_INT, &FP_INTRUDER, &FP_SERVERONLY, &CA2_LEAF, &CLIENT_BOB,
-                 &CM_CA1_JSON, &CM_CA2_JSON, &CM_CA1_YAML, &CM_LISTS_ONLY};
+                 &CM_CA1_JSON, &CM_CA2_JSON, &CM_CA1_YAML, &CM_LISTS_ONLY,
+                 &FP_LEAF_PEM, &FP_INT_PEM, &FP_LEAF_KEY};
   for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) free(all[i]->data);
 }
 
@@ -798,6 +803,113 @@ static void error_object_message_rendering(void) {
   frontproxy_error_free(err);
 }
 
+/* ---- PEM chains (frontproxy_chain) -------------------------------------------------------- */
+
+/* Two blobs, concatenated (a malloc'd blob). */
+static blob concat(blob a, blob b) {
+  blob c = {malloc(a.len + b.len), a.len + b.len};
+  memcpy(c.data, a.data, a.len);
+  memcpy(c.data + a.len, b.data, b.len);
+  return c;
+}
+
+/* frontproxy_chain_from_pem on the whole blob: a failure with `want`, no chain written, and an
+ * error object with source "pem" whose message contains `needle`. */
+static void expect_pem_refused(const uint8_t *pem, size_t len, frontproxy_result want, const char *needle,
+                               const char *what) {
+  frontproxy_chain *chain = (frontproxy_chain *)&harness_failed; /* a sentinel */
+  frontproxy_error *err = NULL;
+  frontproxy_result r = frontproxy_chain_from_pem(pem, len, &chain, &err);
+  CHECK(r == want, "%s: result %u, want %u", what, (unsigned)r, (unsigned)want);
+  CHECK(chain == (frontproxy_chain *)&harness_failed, "%s: *chain_out untouched on failure", what);
+  CHECK(err != NULL && frontproxy_error_code(err) == want, "%s: an error object with the code", what);
+  char msg[1024] = "";
+  size_t mlen = 0;
+  frontproxy_str source = {0};
+  frontproxy_error_message(err, msg, sizeof msg, &mlen);
+  CHECK(strstr(msg, needle) != NULL, "%s: message \"%s\" lacks \"%s\"", what, msg, needle);
+  if (want == FRONTPROXY_RESULT_INVALID_ARGUMENT) {
+    CHECK(frontproxy_error_source(err, &source) == FRONTPROXY_RESULT_OK && str_is(source, "pem"),
+          "%s: the error's source is \"pem\" (%.*s)", what, (int)source.len, source.data);
+  }
+  frontproxy_error_free(err);
+}
+
+/* A PEM chain file (leaf first) or the leaf and intermediate files concatenated decode to the
+ * DER list the TLS layer would hand over, and authenticate on both paths. The chain's array is
+ * passed as it is; a peer keeps its own copy, so the chain may be freed first. */
+static void pem_chains_decode_and_authenticate(void) {
+  blob text = concat(FP_LEAF_PEM, FP_INT_PEM);
+  frontproxy_chain *chain = NULL;
+  frontproxy_error *err = NULL;
+  CHECK(frontproxy_chain_from_pem(text.data, text.len, &chain, &err) == FRONTPROXY_RESULT_OK && chain && !err,
+        "leaf.pem + intermediate.pem decode");
+  const frontproxy_bytes *certs = frontproxy_chain_certs(chain);
+  size_t n = frontproxy_chain_certs_len(chain);
+  CHECK(certs != NULL && n == 2, "two certificates (%zu)", n);
+  if (n == 2) {
+    CHECK(certs[0].len == FP_LEAF.len && memcmp(certs[0].data, FP_LEAF.data, FP_LEAF.len) == 0, "leaf first, as DER");
+    CHECK(certs[1].len == FP_INT.len && memcmp(certs[1].data, FP_INT.data, FP_INT.len) == 0, "then the intermediate");
+  }
+  free(text.data); /* the chain owns its DER */
+
+  frontproxy_authenticator *auth = new_from_flags(ARGV(FLAGS_PROXY));
+  for (size_t p = 0; p < sizeof PATHS / sizeof PATHS[0]; p++) {
+    frontproxy_decision *d = PATHS[p].run(auth, certs, n, ALICE, NALICE);
+    expect_user(d, FRONTPROXY_OUTCOME_AUTHENTICATED, FRONTPROXY_AUTHENTICATOR_KIND_REQUEST_HEADER, "alice",
+                ALICE_GROUPS, 2, PATHS[p].name);
+    frontproxy_decision_free(d);
+  }
+  frontproxy_peer *peer = NULL;
+  CHECK(frontproxy_authenticator_verify_peer(auth, frontproxy_chain_certs(chain), frontproxy_chain_certs_len(chain),
+                                             false, &peer) == FRONTPROXY_RESULT_OK,
+        "verify_peer takes the chain's array as it is");
+  frontproxy_chain_free(chain);
+  frontproxy_decision *d = NULL;
+  CHECK(frontproxy_authenticator_authenticate(auth, peer, ALICE, NALICE, &d) == FRONTPROXY_RESULT_OK, "after free");
+  expect_user(d, FRONTPROXY_OUTCOME_AUTHENTICATED, FRONTPROXY_AUTHENTICATOR_KIND_REQUEST_HEADER, "alice", ALICE_GROUPS,
+              2, "the peer outlives the chain it was verified from");
+  frontproxy_decision_free(d);
+  frontproxy_peer_free(peer);
+
+  /* The leaf alone (kubeadm's front-proxy-client.crt is one certificate) decodes to one. */
+  CHECK(frontproxy_chain_from_pem(FP_LEAF_PEM.data, FP_LEAF_PEM.len, &chain, NULL) == FRONTPROXY_RESULT_OK &&
+            frontproxy_chain_certs_len(chain) == 1,
+        "one PEM certificate, one element");
+  frontproxy_chain_free(chain);
+  frontproxy_authenticator_free(auth);
+}
+
+/* Convention: every pointer is checked, lengths before data; what is not a chain of PEM
+ * certificates is INVALID_ARGUMENT with an error object naming the block. */
+static void pem_chain_refusals(void) {
+  const frontproxy_result NP = FRONTPROXY_RESULT_NULL_POINTER, INVAL = FRONTPROXY_RESULT_INVALID_ARGUMENT;
+  frontproxy_chain *chain = NULL;
+  frontproxy_error *err = NULL;
+  CHECK(frontproxy_chain_from_pem(FP_LEAF_PEM.data, FP_LEAF_PEM.len, NULL, &err) == NP && err &&
+            frontproxy_error_code(err) == NP,
+        "chain_out NULL (with an error object)");
+  frontproxy_error_free(err);
+  expect_pem_refused(NULL, 10, NP, "NULL", "pem NULL with a length");
+  CHECK(frontproxy_chain_from_pem(NULL, 10, &chain, NULL) == NP && chain == NULL, "NULL error_out: the code alone");
+  expect_pem_refused(NULL, 0, INVAL, "no CERTIFICATE block", "empty input (NULL, 0)");
+  expect_pem_refused((const uint8_t *)"", 0, INVAL, "no CERTIFICATE block", "empty input");
+  expect_pem_refused((const uint8_t *)"hello, world\n", 13, INVAL, "no CERTIFICATE block", "not PEM");
+  expect_pem_refused(FP_LEAF.data, FP_LEAF.len, INVAL, "DER is not PEM", "DER given as PEM");
+  /* Never read: refused by its length alone (ASan/valgrind would see a read). */
+  expect_pem_refused((const uint8_t *)"x", SIZE_MAX, INVAL, "at most 4194304", "SIZE_MAX length");
+
+  blob with_key = concat(FP_LEAF_PEM, FP_LEAF_KEY);
+  expect_pem_refused(with_key.data, with_key.len, INVAL, "PEM block #2 is \"PRIVATE KEY\"",
+                     "a certificate and its key");
+  free(with_key.data);
+  expect_pem_refused(FP_LEAF_PEM.data, FP_LEAF_PEM.len / 2, INVAL, "not terminated", "a truncated file");
+
+  /* NULL chains: the accessors fail closed (an empty chain: no certificate, no trust). */
+  CHECK(frontproxy_chain_certs(NULL) == NULL && frontproxy_chain_certs_len(NULL) == 0, "accessors of NULL");
+  frontproxy_chain_free(NULL);
+}
+
 /* ---- reloads ----------------------------------------------------------------------------- */
 
 static void last_error_is(const frontproxy_authenticator *auth, const char *needle, const char *what) {
@@ -1094,6 +1206,7 @@ static void null_for_every_pointer_argument(void) {
   frontproxy_decision_free(NULL);
   frontproxy_error_free(NULL);
   frontproxy_options_free(NULL);
+  frontproxy_chain_free(NULL);
   CHECK(1, "every free accepts NULL");
 
   frontproxy_options_free(opts);
@@ -1455,6 +1568,8 @@ int main(int argc, char **argv) {
   RUN(configured_names_are_cleared_without_a_requestheader_ca);
   RUN(metrics_count_decisions_by_outcome_and_reason);
   RUN(metrics_render_as_prometheus_text);
+  RUN(pem_chains_decode_and_authenticate);
+  RUN(pem_chain_refusals);
 
   free_fixtures();
   return harness_finish();
