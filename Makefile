@@ -45,6 +45,8 @@ test-rust:
 	$(CARGO) test --lib --bins --tests
 	$(CARGO) build --benches
 	$(CARGO) test --doc
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps --lib
+	@echo "ok   every public item is documented (#![warn(missing_docs)]) and the docs build without warnings"
 
 ## The library alone, as a Rust host or the Envoy module builds it: no C ABI, CLI, demo or rcgen.
 test-lib-alone:

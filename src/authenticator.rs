@@ -28,6 +28,7 @@ use crate::verdict_cache::{CacheOptions, CacheStats, VerdictCache};
 pub struct AuthenticatorOptions {
     /// `None` disables the verdict cache.
     pub cache: Option<CacheOptions>,
+    /// The time source (the system clock by default; a `ManualClock` in tests).
     pub clock: Arc<dyn Clock>,
     /// How often, at most, a file-backed source is checked for changes.
     pub reload_interval: Duration,
@@ -62,6 +63,7 @@ impl Authenticator {
         Self::with_options(config, AuthenticatorOptions::default())
     }
 
+    /// An authenticator with these options.
     pub fn with_options(config: AuthConfig, options: AuthenticatorOptions) -> Authenticator {
         Authenticator {
             metrics: Recorder::new(config.generation),
@@ -248,6 +250,7 @@ pub struct Snapshot<'a> {
 }
 
 impl Snapshot<'_> {
+    /// The configuration this call uses.
     pub fn config(&self) -> &AuthConfig {
         &self.config
     }

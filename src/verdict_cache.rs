@@ -70,13 +70,19 @@ impl Default for CacheOptions {
 /// Counters since the cache was created.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct CacheStats {
+    /// Lookups that found verdicts.
     pub hits: u64,
+    /// Lookups that did not (the chain was verified).
     pub misses: u64,
+    /// Verdicts filed.
     pub insertions: u64,
+    /// Entries removed to stay within the bounds.
     pub evictions: u64,
     /// Requests rejected (401) on the cache path, whether the verdict was cached or fresh.
     pub rejections: u64,
+    /// Entries held now.
     pub entries: u64,
+    /// Bytes (approximate) held now.
     pub bytes: u64,
 }
 

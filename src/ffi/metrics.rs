@@ -25,11 +25,14 @@ const _: () = assert!(crate::Reason::ALL.len() < REASON_SLOTS);
 pub struct frontproxy_metrics {
     /// Decisions by outcome: `FRONTPROXY_OUTCOME_AUTHENTICATED`, `_ANONYMOUS`, `_REJECTED`.
     pub authenticated: u64,
+    /// Requests served as `system:anonymous`.
     pub anonymous: u64,
+    /// Requests rejected (HTTP 401).
     pub rejected: u64,
     /// Authenticated decisions by authenticator (`FRONTPROXY_AUTHENTICATOR_KIND_REQUEST_HEADER`,
     /// `_X509`); they sum to `authenticated`.
     pub authenticated_requestheader: u64,
+    /// Requests authenticated by the x509 authenticator.
     pub authenticated_x509: u64,
     /// Rejected decisions by reason number: `rejections_by_reason[n]` counts reason `n`
     /// (`frontproxy_reason`, 1 to 20 today). Index 0 and the indexes of numbers not assigned
@@ -38,14 +41,20 @@ pub struct frontproxy_metrics {
     /// The verdict cache (all zero without a cache): lookups that hit and missed, entries
     /// filed and evicted, and the entries and approximate bytes held now.
     pub cache_hits: u64,
+    /// Verdict-cache lookups that did not (the chain was verified).
     pub cache_misses: u64,
+    /// Verdicts filed in the cache.
     pub cache_insertions: u64,
+    /// Cache entries removed to stay within the bounds.
     pub cache_evictions: u64,
+    /// Cache entries held now.
     pub cache_entries: u64,
+    /// Bytes (approximate) the cache holds now.
     pub cache_bytes: u64,
     /// Configurations swapped in after the first, and configurations that failed to load
     /// (the previous one stayed in force).
     pub reloads: u64,
+    /// Configurations that failed to load (the previous one stayed in force).
     pub reload_failures: u64,
     /// The generation of the configuration in force (as in `frontproxy_decision_view.generation`).
     pub generation: u64,
@@ -58,8 +67,11 @@ pub struct frontproxy_metrics {
     /// since the last reload (negative once passed); meaningful only when
     /// `has_front_proxy_expiry` (false until one is seen).
     pub front_proxy_expiry_seconds: i64,
+    /// Whether `requestheader_ca_expiry_seconds` holds a value.
     pub has_requestheader_ca_expiry: bool,
+    /// Whether `client_ca_expiry_seconds` holds a value.
     pub has_client_ca_expiry: bool,
+    /// Whether `front_proxy_expiry_seconds` holds a value.
     pub has_front_proxy_expiry: bool,
 }
 
