@@ -1136,3 +1136,46 @@ fn a_lone_leaf_without_its_intermediate_is_rejected_resumed_or_not() {
         assert_eq!(v["reason"], "unknown_authority", "{extra:?}: {v}");
     }
 }
+
+/// `--metrics` prints the run's metrics on stderr in the Prometheus text format: three requests
+/// through the verdict cache are three successes, one miss and two hits; stdout stays the JSON.
+#[test]
+fn metrics_after_repeat_are_prometheus_text_on_stderr() {
+    let f = &files();
+    let run = check(&args(
+        standard_flags(f),
+        &[
+            "--chain",
+            &path(&f.front_proxy_chain),
+            "--header",
+            "X-Remote-User: alice",
+            "--repeat",
+            "3",
+            "--metrics",
+        ],
+    ));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.json()["decision"], "authenticated");
+    let value = |series: &str| -> Option<f64> {
+        run.stderr
+            .lines()
+            .find_map(|l| l.strip_prefix(series)?.trim().parse().ok())
+    };
+    assert_eq!(
+        value("frontproxy_authentication_attempts_total{result=\"success\"}"),
+        Some(3.0),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        value("frontproxy_verdict_cache_requests_total{result=\"hit\"}"),
+        Some(2.0)
+    );
+    assert_eq!(
+        value("frontproxy_verdict_cache_requests_total{result=\"miss\"}"),
+        Some(1.0)
+    );
+    assert!(run
+        .stderr
+        .contains("# TYPE frontproxy_authentication_attempts_total counter"));
+}

@@ -44,6 +44,7 @@ pub fn run(args: &[String], raw: &[Vec<u8>]) -> Result<ExitCode, UsageError> {
     let mut explain_steps = false;
     let mut repeat = 1u32;
     let mut handshake = Handshake::Full;
+    let mut metrics = false;
     let mut i = 0;
     while i < args.len() {
         if config_args.take(args, &mut i)? {
@@ -72,6 +73,7 @@ pub fn run(args: &[String], raw: &[Vec<u8>]) -> Result<ExitCode, UsageError> {
             "--at" => at = Some(parse_at(&value_of(&name, inline, args, &mut i)?)?),
             "--explain" => explain_steps = true,
             "--resumed" => handshake = Handshake::Resumed,
+            "--metrics" => metrics = true,
             "--repeat" => {
                 let v = value_of(&name, inline, args, &mut i)?;
                 repeat = v
@@ -154,6 +156,10 @@ pub fn run(args: &[String], raw: &[Vec<u8>]) -> Result<ExitCode, UsageError> {
         }
     }
     print_json(&result, &opinions);
+    if metrics {
+        // The run's metrics, as a host would expose them (Prometheus text format).
+        eprint!("{}", authenticator.metrics().to_prometheus());
+    }
     Ok(match result.decision {
         Decision::Authenticated { .. } => ExitCode::SUCCESS,
         _ => ExitCode::from(1),

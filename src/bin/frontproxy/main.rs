@@ -14,7 +14,7 @@ use std::process::ExitCode;
 
 const CHECK_HELP: &str = "\
 usage: frontproxy check CONFIG [--chain FILE] [--header 'Name: value']... [--at RFC3339]
-                        [--explain] [--repeat N] [--resumed]
+                        [--explain] [--repeat N] [--resumed] [--metrics]
 
 Authenticates one request as an extension apiserver would and prints the verdict as one JSON
 object on stdout: decision, user or reason, clear_headers, and \"authenticators\" (each
@@ -31,6 +31,8 @@ authenticator's opinion: authenticated, rejected, no_opinion, not_configured, no
                   default 1)
 --resumed         the TLS session was resumed: a lone leaf may reuse a verdict reached with its
                   intermediates (only within this run's cache)
+--metrics         after the run, the authenticator's metrics on stderr, in the Prometheus text
+                  format (see README, \"Metrics\")
 
 exit status: 0 authenticated, 1 anonymous or rejected, 2 usage or configuration error
 ";
@@ -73,7 +75,7 @@ Every flag also takes the form --flag=value.
 
 const USAGE: &str = "\
 usage:
-  frontproxy check CONFIG [--chain FILE] [--header 'Name: value']... [--at RFC3339] [--explain] [--repeat N] [--resumed]
+  frontproxy check CONFIG [--chain FILE] [--header 'Name: value']... [--at RFC3339] [--explain] [--repeat N] [--resumed] [--metrics]
   frontproxy doctor CONFIG [--at RFC3339] [--output text|json]
   frontproxy demo
   frontproxy version | --version
