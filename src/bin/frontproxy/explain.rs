@@ -279,17 +279,6 @@ fn describe_header_use(config: &RequestHeaderConfig, headers: &RequestHeaders<'_
     fn position<'a>(mut list: impl Iterator<Item = &'a str>, name: &[u8]) -> Option<usize> {
         list.position(|h| h.as_bytes().eq_ignore_ascii_case(name))
     }
-    let trim = |v: &[u8]| -> Vec<u8> {
-        let text = v
-            .iter()
-            .position(|&b| b != b' ' && b != b'\t')
-            .unwrap_or(v.len());
-        let end = v
-            .iter()
-            .rposition(|&b| b != b' ' && b != b'\t')
-            .map_or(text, |e| e + 1);
-        v[text..end].to_vec()
-    };
     let mut seen: Vec<Vec<u8>> = Vec::new();
     let mut lines = Vec::new();
     for (i, (name, value)) in headers.pairs().iter().enumerate() {
@@ -298,7 +287,7 @@ fn describe_header_use(config: &RequestHeaderConfig, headers: &RequestHeaders<'_
         if first_line {
             seen.push(lower);
         }
-        let value = trim(value);
+        let value = crate::opinions::trim(value);
         let shown = format!(
             "#{} {}: {:?}",
             i + 1,

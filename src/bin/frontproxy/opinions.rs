@@ -143,7 +143,8 @@ pub fn username(rh: &RequestHeaderConfig, headers: &RequestHeaders<'_>) -> Usern
     ))
 }
 
-fn trim(v: &[u8]) -> &[u8] {
+/// Strips the optional whitespace (SP, HTAB) around a header value, as the library does.
+pub fn trim(v: &[u8]) -> &[u8] {
     let start = v
         .iter()
         .position(|&b| b != b' ' && b != b'\t')
