@@ -292,7 +292,7 @@ fn describe_header_use(config: &RequestHeaderConfig, headers: &RequestHeaders<'_
             "#{} {}: {:?}",
             i + 1,
             String::from_utf8_lossy(name),
-            String::from_utf8_lossy(&value)
+            String::from_utf8_lossy(value)
         );
         let mut uses = Vec::new();
         for (pos, what) in [
