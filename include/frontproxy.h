@@ -440,13 +440,22 @@ typedef struct frontproxy_metrics {
    * Decisions by outcome: `FRONTPROXY_OUTCOME_AUTHENTICATED`, `_ANONYMOUS`, `_REJECTED`.
    */
   uint64_t authenticated;
+  /**
+   * Requests served as `system:anonymous`.
+   */
   uint64_t anonymous;
+  /**
+   * Requests rejected (HTTP 401).
+   */
   uint64_t rejected;
   /**
    * Authenticated decisions by authenticator (`FRONTPROXY_AUTHENTICATOR_KIND_REQUEST_HEADER`,
    * `_X509`); they sum to `authenticated`.
    */
   uint64_t authenticated_requestheader;
+  /**
+   * Requests authenticated by the x509 authenticator.
+   */
   uint64_t authenticated_x509;
   /**
    * Rejected decisions by reason number: `rejections_by_reason[n]` counts reason `n`
@@ -459,16 +468,34 @@ typedef struct frontproxy_metrics {
    * filed and evicted, and the entries and approximate bytes held now.
    */
   uint64_t cache_hits;
+  /**
+   * Verdict-cache lookups that did not (the chain was verified).
+   */
   uint64_t cache_misses;
+  /**
+   * Verdicts filed in the cache.
+   */
   uint64_t cache_insertions;
+  /**
+   * Cache entries removed to stay within the bounds.
+   */
   uint64_t cache_evictions;
+  /**
+   * Cache entries held now.
+   */
   uint64_t cache_entries;
+  /**
+   * Bytes (approximate) the cache holds now.
+   */
   uint64_t cache_bytes;
   /**
    * Configurations swapped in after the first, and configurations that failed to load
    * (the previous one stayed in force).
    */
   uint64_t reloads;
+  /**
+   * Configurations that failed to load (the previous one stayed in force).
+   */
   uint64_t reload_failures;
   /**
    * The generation of the configuration in force (as in `frontproxy_decision_view.generation`).
@@ -489,8 +516,17 @@ typedef struct frontproxy_metrics {
    * `has_front_proxy_expiry` (false until one is seen).
    */
   int64_t front_proxy_expiry_seconds;
+  /**
+   * Whether `requestheader_ca_expiry_seconds` holds a value.
+   */
   bool has_requestheader_ca_expiry;
+  /**
+   * Whether `client_ca_expiry_seconds` holds a value.
+   */
   bool has_client_ca_expiry;
+  /**
+   * Whether `front_proxy_expiry_seconds` holds a value.
+   */
   bool has_front_proxy_expiry;
 } frontproxy_metrics;
 
