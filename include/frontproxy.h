@@ -629,7 +629,7 @@ frontproxy_result frontproxy_authenticator_last_error(const struct frontproxy_au
                                                       size_t *out_len);
 
 /**
- * Copies the decision-cache counters into `*stats_out`.
+ * Copies the verdict-cache counters into `*stats_out`.
  */
 frontproxy_result frontproxy_authenticator_cache_stats(const struct frontproxy_authenticator *authenticator,
                                                        struct frontproxy_cache_stats *stats_out);
@@ -756,7 +756,7 @@ frontproxy_result frontproxy_decision_message(const struct frontproxy_decision *
 frontproxy_authenticator_kind frontproxy_decision_authenticator(const struct frontproxy_decision *decision);
 
 /**
- * Whether the verdict on the chain came from the decision cache (false for NULL).
+ * Whether the verdict on the chain came from the verdict cache (false for NULL).
  */
 bool frontproxy_decision_from_cache(const struct frontproxy_decision *decision);
 
@@ -895,14 +895,14 @@ frontproxy_result frontproxy_authenticator_metrics_prometheus(const struct front
                                                               size_t *out_len);
 
 /**
- * Creates options with the defaults: a decision cache of 65536 entries / 64 MiB, positive
+ * Creates options with the defaults: a verdict cache of 65536 entries / 64 MiB, positive
  * entries kept at most 300 s and negative ones 10 s; file-backed configurations re-checked
  * at most every 10 s on the request path.
  */
 frontproxy_result frontproxy_options_new(struct frontproxy_options **options_out);
 
 /**
- * Sizes the decision cache (used by `frontproxy_authenticator_authenticate_chain`):
+ * Sizes the verdict cache (used by `frontproxy_authenticator_authenticate_chain`):
  * `max_entries` 0 disables it; otherwise `max_bytes` must be at least 1.
  */
 frontproxy_result frontproxy_options_set_cache(struct frontproxy_options *options,

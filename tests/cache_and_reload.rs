@@ -1,4 +1,4 @@
-//! Issue 3: the decision cache, per-connection handles and hot reload.
+//! Issue 3: the verdict cache, per-connection handles and hot reload.
 //!
 //! Time is injected with `ManualClock`; certificates are generated at test time with explicit
 //! validity windows so that "the earliest notAfter on the path" is a known instant.
@@ -742,9 +742,9 @@ fn cli_check_explain_says_whether_the_decision_came_from_the_cache() {
         assert_eq!(out.status.code(), Some(0));
         String::from_utf8(out.stderr).unwrap()
     };
-    assert!(run("1").contains("decision cache: miss"), "{}", run("1"));
+    assert!(run("1").contains("verdict cache: miss"), "{}", run("1"));
     let twice = run("2");
-    assert!(twice.contains("decision cache: HIT"), "{twice}");
+    assert!(twice.contains("verdict cache: HIT"), "{twice}");
     assert!(twice.contains("1 hit(s), 1 miss(es)"), "{twice}");
 }
 

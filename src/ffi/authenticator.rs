@@ -2,7 +2,7 @@
 //! (wraps [`crate::Authenticator`]). Created from kube-apiserver-style flags, a ConfigMap
 //! document or a ConfigMap file; reloaded atomically (requests in flight finish on the
 //! configuration they started with); authenticates requests per connection (with a
-//! `frontproxy_peer`) or per request (chain + decision cache).
+//! `frontproxy_peer`) or per request (chain + verdict cache).
 
 use std::ffi::c_char;
 
@@ -332,7 +332,7 @@ pub struct frontproxy_cache_stats {
     pub bytes: u64,
 }
 
-/// Copies the decision-cache counters into `*stats_out`.
+/// Copies the verdict-cache counters into `*stats_out`.
 #[no_mangle]
 pub unsafe extern "C" fn frontproxy_authenticator_cache_stats(
     authenticator: *const frontproxy_authenticator,

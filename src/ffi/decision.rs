@@ -318,7 +318,7 @@ pub unsafe extern "C" fn frontproxy_decision_authenticator(
     })
 }
 
-/// Whether the verdict on the chain came from the decision cache (false for NULL).
+/// Whether the verdict on the chain came from the verdict cache (false for NULL).
 #[no_mangle]
 pub unsafe extern "C" fn frontproxy_decision_from_cache(
     decision: *const frontproxy_decision,

@@ -1,4 +1,4 @@
-//! `frontproxy_options`: how an authenticator is run (decision cache, file re-check interval).
+//! `frontproxy_options`: how an authenticator is run (verdict cache, file re-check interval).
 //! What it authenticates comes from the flags or the ConfigMap, not from here.
 
 use std::time::Duration;
@@ -38,7 +38,7 @@ impl frontproxy_options {
     }
 }
 
-/// Creates options with the defaults: a decision cache of 65536 entries / 64 MiB, positive
+/// Creates options with the defaults: a verdict cache of 65536 entries / 64 MiB, positive
 /// entries kept at most 300 s and negative ones 10 s; file-backed configurations re-checked
 /// at most every 10 s on the request path.
 #[no_mangle]
@@ -53,7 +53,7 @@ pub unsafe extern "C" fn frontproxy_options_new(
     })
 }
 
-/// Sizes the decision cache (used by `frontproxy_authenticator_authenticate_chain`):
+/// Sizes the verdict cache (used by `frontproxy_authenticator_authenticate_chain`):
 /// `max_entries` 0 disables it; otherwise `max_bytes` must be at least 1.
 #[no_mangle]
 pub unsafe extern "C" fn frontproxy_options_set_cache(

@@ -372,7 +372,7 @@ static void happy_path_flags_peer_gives_the_user_from_the_headers(void) {
   frontproxy_authenticator_free(auth);
 }
 
-/* The chain path files the verdict in the decision cache: the second request is a hit. */
+/* The chain path files the verdict in the verdict cache: the second request is a hit. */
 static void happy_path_configmap_chain_uses_the_decision_cache(void) {
   frontproxy_authenticator *auth = new_from_configmap(CM_CA1_JSON, NULL);
   frontproxy_cache_stats stats = {0};

@@ -100,7 +100,7 @@ pub fn run(args: &[String], raw: &[Vec<u8>]) -> Result<ExitCode, UsageError> {
         .collect();
     let request_headers = RequestHeaders::from_pairs(&pairs);
 
-    // The same path a host without per-connection state takes: the digest cache.
+    // The same path a host without per-connection state takes: the verdict cache.
     let config = std::sync::Arc::new(config);
     let authenticator = Authenticator::with_options(
         (*config).clone(),
@@ -139,11 +139,11 @@ pub fn run(args: &[String], raw: &[Vec<u8>]) -> Result<ExitCode, UsageError> {
         let stats = authenticator.cache_stats();
         if chain.is_empty() {
             eprintln!(
-                "   decision cache: not used: no client certificate, so there was no chain to verify or cache"
+                "   verdict cache: not used: no client certificate, so there was no chain to verify or cache"
             );
         } else {
             eprintln!(
-                "   decision cache: {} (this run: {} hit(s), {} miss(es) over {} request(s))",
+                "   verdict cache: {} (this run: {} hit(s), {} miss(es) over {} request(s))",
                 if result.from_cache {
                     "HIT, the chain verdict came from the cache"
                 } else {

@@ -26,7 +26,7 @@ authenticator's opinion: authenticated, rejected, no_opinion, not_configured, no
                   is taken as bytes (the library judges bytes that are not UTF-8)
 --at RFC3339      verify as of this instant instead of now (e.g. 2025-01-31T12:00:00Z)
 --explain         an account of each step on stderr, led by the cause to fix (including
-                  whether the decision cache was hit)
+                  whether the verdict cache was hit)
 --repeat N        authenticate the same request N times through the verdict cache (1..1000000,
                   default 1)
 --resumed         the TLS session was resumed: a lone leaf may reuse a verdict reached with its
