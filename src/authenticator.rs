@@ -65,15 +65,28 @@ impl Authenticator {
 
     /// An authenticator with these options.
     pub fn with_options(config: AuthConfig, options: AuthenticatorOptions) -> Authenticator {
+        let watch = Self::source_watch(&options);
+        Self::assemble(config, options, watch)
+    }
+
+    fn source_watch(options: &AuthenticatorOptions) -> SourceWatch {
+        SourceWatch::new(
+            options.limits,
+            i64::try_from(options.reload_interval.as_secs()).unwrap_or(i64::MAX),
+        )
+    }
+
+    fn assemble(
+        config: AuthConfig,
+        options: AuthenticatorOptions,
+        source: SourceWatch,
+    ) -> Authenticator {
         Authenticator {
             metrics: Recorder::new(config.generation),
             current: ArcSwap::from_pointee(config),
             cache: options.cache.map(VerdictCache::new),
             clock: options.clock,
-            source: SourceWatch::new(
-                options.limits,
-                i64::try_from(options.reload_interval.as_secs()).unwrap_or(i64::MAX),
-            ),
+            source,
         }
     }
 
@@ -84,18 +97,9 @@ impl Authenticator {
         source: ConfigSource,
         options: AuthenticatorOptions,
     ) -> Result<Authenticator, ConfigError> {
-        let watch = SourceWatch::new(
-            options.limits,
-            i64::try_from(options.reload_interval.as_secs()).unwrap_or(i64::MAX),
-        );
+        let watch = Self::source_watch(&options);
         let config = watch.load(source, options.clock.now().as_secs() as i64)?;
-        Ok(Authenticator {
-            metrics: Recorder::new(config.generation),
-            current: ArcSwap::from_pointee(config),
-            cache: options.cache.map(VerdictCache::new),
-            clock: options.clock,
-            source: watch,
-        })
+        Ok(Self::assemble(config, options, watch))
     }
 
     /// Loads `source`, swaps it in, and from now on watches its files instead of the previous

@@ -75,6 +75,23 @@ pub struct Opinions {
     pub x509: Opinion,
 }
 
+impl Opinions {
+    /// Before the union asks anyone: each configured authenticator not consulted (yet).
+    fn before_asking(config: &AuthConfig) -> Opinions {
+        let opinion = |configured: bool| {
+            if configured {
+                Opinion::NotConsulted
+            } else {
+                Opinion::NotConfigured
+            }
+        };
+        Opinions {
+            request_header: opinion(config.request_header_ca().is_some()),
+            x509: opinion(config.client_ca.is_some()),
+        }
+    }
+}
+
 /// The verdict for one request, borrowing from it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -246,18 +263,7 @@ fn decide_union<'r>(
     peer: &PeerVerification,
     headers: &RequestHeaders<'r>,
 ) -> AuthenticationRef<'r> {
-    let mut opinions = Opinions {
-        request_header: if config.request_header_ca().is_some() {
-            Opinion::NotConsulted
-        } else {
-            Opinion::NotConfigured
-        },
-        x509: if config.client_ca.is_some() {
-            Opinion::NotConsulted
-        } else {
-            Opinion::NotConfigured
-        },
-    };
+    let mut opinions = Opinions::before_asking(config);
     let scan = match scan(&config.clear.roles, headers, &config.limits) {
         Ok(scan) => scan,
         // Refused before any authenticator ran.
@@ -372,18 +378,7 @@ pub(crate) fn rejected<'r>(
 
 /// A rejection decided before any authenticator ran (inputs refused by their shape).
 pub(crate) fn refused<'r>(config: &AuthConfig, e: AuthError) -> AuthenticationRef<'r> {
-    let opinion = |configured: bool| {
-        if configured {
-            Opinion::NotConsulted
-        } else {
-            Opinion::NotConfigured
-        }
-    };
-    let opinions = Opinions {
-        request_header: opinion(config.request_header_ca().is_some()),
-        x509: opinion(config.client_ca.is_some()),
-    };
-    rejected(config, e, opinions)
+    rejected(config, e, Opinions::before_asking(config))
 }
 
 /// One-shot authentication against a configuration, without a cache or reloads (the
